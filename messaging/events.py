@@ -64,3 +64,69 @@ def user_unsubscribe(*, user_id: int, chat_id: int, frame: dict | None = None) -
     send_on_commit(
         user_group(user_id), {"type": "chat.unsubscribe", "chat_id": chat_id, "frame": frame}
     )
+
+
+# ---------------------------------------------------------------------------
+# Payload builders and emitters, one per event type of the contract. Services call these.
+# ---------------------------------------------------------------------------
+def message_payload(message) -> dict:
+    """The REST message without `liked_by_me` (which depends on the reader)."""
+    from messaging.serializers import MessageSerializer
+
+    data = dict(MessageSerializer(message).data)
+    data.pop("liked_by_me", None)
+    return data
+
+
+def chat_payload(chat) -> dict:
+    return {
+        "id": chat.pk,
+        "name": chat.name,
+        "description": chat.description,
+        "is_private": chat.is_private,
+        "capacity": chat.capacity,
+    }
+
+
+def message_created(message) -> None:
+    chat_event(chat_id=message.chat_id, type="message.created", data=message_payload(message))
+
+
+def message_updated(message) -> None:
+    chat_event(chat_id=message.chat_id, type="message.updated", data=message_payload(message))
+
+
+def message_deleted(*, chat_id: int, message_id: int) -> None:
+    chat_event(chat_id=chat_id, type="message.deleted", data={"id": message_id})
+
+
+def message_liked(*, message, user, liked: bool) -> None:
+    data = {"id": message.pk, "like_count": message.like_count, "user": user_ref(user)}
+    data["liked"] = liked
+    chat_event(chat_id=message.chat_id, type="message.liked", data=data)
+
+
+def chat_updated(chat) -> None:
+    chat_event(chat_id=chat.pk, type="chat.updated", data=chat_payload(chat))
+
+
+def chat_deleted(*, chat_id: int, member_ids) -> None:
+    """Tell the chat's sockets, then unsubscribe every member's sockets."""
+    chat_event(chat_id=chat_id, type="chat.deleted", data={"id": chat_id})
+    for user_id in member_ids:
+        user_unsubscribe(user_id=user_id, chat_id=chat_id)
+
+
+def member_joined(*, chat_id: int, user, role: str) -> None:
+    """Subscribe the new member's sockets first, so they see their own member.joined."""
+    user_subscribe(user_id=user.pk, chat_id=chat_id)
+    chat_event(chat_id=chat_id, type="member.joined", data={"user": user_ref(user), "role": role})
+
+
+def member_left(*, chat_id: int, user, role: str) -> None:
+    """The leaver's sockets get member.left about themselves, then stop hearing the chat."""
+    frame = event_frame(
+        type="member.left", chat_id=chat_id, data={"user": user_ref(user), "role": role}
+    )
+    user_unsubscribe(user_id=user.pk, chat_id=chat_id, frame=frame)
+    send_on_commit(chat_group(chat_id), {"type": "chat.event", "frame": frame})
