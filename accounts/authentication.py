@@ -1,7 +1,34 @@
-"""Authentication classes of the API."""
+"""Authentication: Bearer JWT access tokens for API clients, and credential checks for login."""
 
+from django.contrib.auth import authenticate
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
+
+from accounts.models import User
 
 
 class JWTAuthentication(SimpleJWTAuthentication):
-    """Bearer access tokens (simplejwt). The one place to change how a token finds its user."""
+    """Bearer access tokens (simplejwt). The one place to change how a token finds its user.
+
+    simplejwt already answers 401 when the user no longer exists or is inactive, so a
+    deleted or deactivated user's tokens stop working at once.
+    """
+
+
+def credentials_authenticate(
+    request, *, username: str | None = None, email: str | None = None, password: str
+) -> User | None:
+    """The active user with that username or email (ignoring case) and password, or None.
+
+    `username` may also hold an email address; a username match wins over an email match.
+    Goes through Django's `authenticate()` so the hasher runs even for unknown users (no
+    timing oracle) and `user_login_failed` is sent.
+    """
+    if username:
+        user = User.objects.filter(username__iexact=username).first()
+        if user is None:
+            user = User.objects.filter(email__iexact=username).first()
+    else:
+        user = User.objects.filter(email__iexact=email).first()
+    return authenticate(
+        request, username=user.username if user else username or email, password=password
+    )

@@ -36,8 +36,9 @@ def _translate(exc: Exception) -> Exception:
         # A unique key raced by a concurrent request: the state changed under us.
         logger.info("integrity error turned into 409: %s", exc)
         return Conflict()
-    if isinstance(exc, DataError):
-        # Values the database refuses (NUL bytes, numbers out of a column's range).
+    if isinstance(exc, DataError | OverflowError):
+        # Values the database refuses (NUL bytes, numbers out of a column's range); SQLite's
+        # driver raises OverflowError for integers beyond 64 bits.
         return exceptions.ParseError("A value is out of range or not representable.")
     return exc
 

@@ -1,4 +1,4 @@
-"""JSON request parsing with orjson: strict (lone surrogates refused) and size-limited (413)."""
+"""JSON request parsing with orjson: strict (lone surrogates, NUL refused) and size-limited."""
 
 import orjson
 from django.conf import settings
@@ -6,6 +6,17 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
 from chitchat.exceptions import RequestTooLarge
+
+
+def _contains_nul(value) -> bool:
+    """True when a NUL character hides in any string (key or value) of a parsed document."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
 
 
 class ORJSONParser(BaseParser):
@@ -19,6 +30,11 @@ class ORJSONParser(BaseParser):
         if not data.strip():
             return {}
         try:
-            return orjson.loads(data)
+            # orjson refuses invalid UTF-8, lone surrogates and numbers that overflow a double.
+            parsed = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
+        # PostgreSQL text cannot hold NUL; refuse it here rather than deep in a query.
+        if _contains_nul(parsed):
+            raise ParseError("NUL characters are not allowed.")
+        return parsed
