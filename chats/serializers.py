@@ -1,0 +1,129 @@
+"""Chat and membership representations, and the input of chat writes.
+
+ChatSerializer reads the annotations of chats.selectors.chats_visible_to; it runs no query
+per row. The passkey is never part of a representation (only GET passkey/ returns it).
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from chats.models import Chat, Membership
+from messaging.serializers import MessageSerializer, UserRefSerializer
+
+
+class ChatSerializer(serializers.ModelSerializer):
+    """The contract's chat, as seen by the caller (needs the selector's annotations)."""
+
+    name = serializers.SerializerMethodField()
+    is_private = serializers.BooleanField(read_only=True)
+    member_count = serializers.IntegerField(read_only=True)
+    created_by = serializers.SerializerMethodField()
+    is_member = serializers.SerializerMethodField()
+    role = serializers.SerializerMethodField()
+    last_message = serializers.SerializerMethodField()
+    unread_count = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Chat
+        fields = [
+            "id",
+            "name",
+            "description",
+            "kind",
+            "is_private",
+            "capacity",
+            "member_count",
+            "message_count",
+            "created_by",
+            "created_at",
+            "is_member",
+            "role",
+            "last_message",
+            "unread_count",
+        ]
+        read_only_fields = fields
+
+    def get_name(self, chat) -> str:
+        return chat.display_name
+
+    @extend_schema_field(UserRefSerializer(allow_null=True))
+    def get_created_by(self, chat):
+        # The members of a private group chat are hidden from non-members, its creator too.
+        if chat.created_by is None or (chat.passkey and chat.my_role is None):
+            return None
+        return {"id": chat.created_by.pk, "username": chat.created_by.username}
+
+    def get_is_member(self, chat) -> bool:
+        return chat.my_role is not None
+
+    @extend_schema_field(serializers.ChoiceField(choices=Membership.Role.choices, allow_null=True))
+    def get_role(self, chat):
+        return chat.my_role
+
+    @extend_schema_field(MessageSerializer(allow_null=True))
+    def get_last_message(self, chat):
+        message = chat.last_message
+        if message is None or chat.my_role is None:
+            return None
+        message.liked_by_me = chat.last_message_liked_by_me
+        return MessageSerializer(message).data
+
+
+class ChatCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(min_length=1, max_length=80)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    # Taken as given: spaces are part of a passkey.
+    passkey = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, trim_whitespace=False
+    )
+    capacity = serializers.IntegerField(
+        min_value=2, max_value=10_000, required=False, allow_null=True
+    )
+    member_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=10_000,
+    )
+
+
+class ChatUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(min_length=1, max_length=80, required=False)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    passkey = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, trim_whitespace=False
+    )
+    capacity = serializers.IntegerField(
+        min_value=2, max_value=10_000, required=False, allow_null=True
+    )
+
+
+class JoinSerializer(serializers.Serializer):
+    passkey = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, allow_null=True, trim_whitespace=False
+    )
+
+
+class PasskeySerializer(serializers.Serializer):
+    passkey = serializers.CharField(read_only=True)
+
+
+class InviteSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    url = serializers.CharField(read_only=True)
+
+
+class UserIdSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["user", "role", "joined_at"]
+        read_only_fields = fields
+
+
+class RoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=[Membership.Role.ADMIN, Membership.Role.MEMBER])
