@@ -1,3 +1,7 @@
-"""WebSocket routes."""
+"""WebSocket routes: one endpoint, `/ws/?token=<access token>`."""
 
-websocket_urlpatterns = []
+from django.urls import path
+
+from messaging.consumers import LiveEventsConsumer
+
+websocket_urlpatterns = [path("ws/", LiveEventsConsumer.as_asgi())]

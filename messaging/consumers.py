@@ -1,0 +1,164 @@
+"""The WebSocket consumer: one socket per client, carrying the events of all the user's chats.
+
+Delivery rules (see messaging/events.py for what is sent):
+- On connect the socket joins `user.<id>` first, then reads the user's chats and joins each
+  `chat.<id>`: a join or leave committed meanwhile still arrives through the user group.
+- `self.chat_ids` is the set of chats this socket is subscribed to; a chat event of any
+  other chat is dropped. Leaving a chat removes it from the set while handling the
+  unsubscribe, so nothing of that chat reaches the socket afterwards even if it was already
+  queued for it.
+- Events about the user themself that start or end a subscription (their own member.joined
+  and member.left, chat.deleted) come only with the subscribe/unsubscribe message on the
+  user group; the chat-group copy about oneself is dropped. The two messages travel through
+  different groups and may arrive in either order; this way each is delivered exactly once.
+- Client frames never close the socket: anything unexpected gets an error frame.
+"""
+
+import logging
+
+import orjson
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from chats.models import Membership
+from messaging import events
+
+logger = logging.getLogger(__name__)
+
+# Close code for a missing, bad or expired token (4000-4999 are the application's own).
+CLOSE_UNAUTHORIZED = 4401
+# Client frames are tiny ({"type": "typing", "chat_id": N}); refuse to parse anything big.
+MAX_CLIENT_FRAME = 1024
+
+# Delivered only with the user-group (un)subscribe message when they are about the recipient.
+SELF_EVENTS = frozenset({"member.joined", "member.left"})
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@database_sync_to_async
+def _chat_ids_of(user_id: int) -> set[int]:
+    return set(Membership.objects.filter(user_id=user_id).values_list("chat_id", flat=True))
+
+
+class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
+    user = None
+    chat_ids: set[int]
+
+    # -- connection ---------------------------------------------------------------------
+    async def connect(self):
+        self.chat_ids = set()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            # Accept first: a refused handshake reaches browsers as a bare 403, no code.
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        self.user = user
+        # The user group first, so a (un)subscribe committed while we read the chats is kept.
+        await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
+        for chat_id in await _chat_ids_of(user.pk):
+            await self._subscribe(chat_id)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if self.user is None:
+            return
+        try:
+            await self.channel_layer.group_discard(
+                events.user_group(self.user.pk), self.channel_name
+            )
+            for chat_id in list(self.chat_ids):
+                await self.channel_layer.group_discard(
+                    events.chat_group(chat_id), self.channel_name
+                )
+        except Exception:  # the layer may be down; the socket is gone either way
+            logger.warning("could not leave the groups of a closed socket", exc_info=True)
+        self.chat_ids = set()
+
+    async def _subscribe(self, chat_id: int) -> None:
+        self.chat_ids.add(chat_id)
+        await self.channel_layer.group_add(events.chat_group(chat_id), self.channel_name)
+
+    async def _unsubscribe(self, chat_id: int) -> None:
+        self.chat_ids.discard(chat_id)
+        await self.channel_layer.group_discard(events.chat_group(chat_id), self.channel_name)
+
+    # -- channel-layer messages ---------------------------------------------------------
+    async def chat_event(self, message):
+        frame = message["frame"]
+        if frame["chat_id"] not in self.chat_ids:
+            return
+        if message.get("skip_user") == self.user.pk:  # typing is not echoed to its sender
+            return
+        if frame["type"] in SELF_EVENTS and frame["data"]["user"]["id"] == self.user.pk:
+            return  # our own copy comes with the (un)subscribe message
+        await self.send_json(frame)
+
+    async def chat_subscribe(self, message):
+        await self._subscribe(message["chat_id"])
+        if message.get("frame") is not None:
+            await self.send_json(message["frame"])
+
+    async def chat_unsubscribe(self, message):
+        chat_id = message["chat_id"]
+        if chat_id not in self.chat_ids:
+            return  # never subscribed (connected after the leave): nothing to end
+        await self._unsubscribe(chat_id)
+        if message.get("frame") is not None:
+            await self.send_json(message["frame"])
+
+    # -- client frames ------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data is None:
+            await self._error("text_frames_only", "Frames must be JSON text, not binary.")
+            return
+        if len(text_data) > MAX_CLIENT_FRAME:
+            await self._error("frame_too_large", f"Frames are at most {MAX_CLIENT_FRAME} chars.")
+            return
+        try:
+            content = orjson.loads(text_data)
+        except orjson.JSONDecodeError:
+            await self._error("invalid_json", "The frame is not valid JSON.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif kind == "typing":
+            await self._typing(content.get("chat_id"))
+        else:
+            await self._error(
+                "unknown_type", 'Expected {"type": "ping"} or {"type": "typing", "chat_id": N}.'
+            )
+
+    async def _typing(self, chat_id) -> None:
+        if not _is_int(chat_id):
+            await self._error("invalid_chat_id", "chat_id must be an integer.")
+            return
+        if chat_id not in self.chat_ids:
+            await self._error("not_a_member", "You are not a member of this chat.")
+            return
+        frame = events.event_frame(
+            type="typing", chat_id=chat_id, data={"user": events.user_ref(self.user)}
+        )
+        try:
+            await self.channel_layer.group_send(
+                events.chat_group(chat_id),
+                {"type": "chat.event", "frame": frame, "skip_user": self.user.pk},
+            )
+        except Exception:
+            logger.exception("typing lost: could not send to chat %s", chat_id)
+            await self._error("unavailable", "Live events are unavailable right now.")
+
+    async def _error(self, code: str, detail: str) -> None:
+        await self.send_json({"type": "error", "detail": detail, "code": code})
+
+    # -- encoding -----------------------------------------------------------------------
+    @classmethod
+    async def encode_json(cls, content):
+        return orjson.dumps(content).decode()
