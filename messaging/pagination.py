@@ -1,0 +1,94 @@
+"""Cursor pagination for message lists, keyed on the message id whatever the ordering.
+
+DRF's CursorPagination takes its position from the first ordering field. Message lists are
+ordered by an index prefix first (`("-chat_id", "-id")`, `("-author_id", "-id")`) so that
+only the matching composite index can serve them (see messaging.selectors); that prefix is
+constant within one list, so the position is the id, the last ordering field. The ordering
+is the one the selector put on the queryset.
+"""
+
+from base64 import b64decode, b64encode
+from urllib import parse
+
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import Cursor, _reverse_ordering
+from rest_framework.utils.urls import replace_query_param
+
+from chitchat.pagination import IdCursorPagination
+
+MAX_ID = 2**63 - 1
+
+
+class MessageCursorPagination(IdCursorPagination):
+    """Pages of a queryset ordered by (..., "id") or (..., "-id"); the cursor holds an id."""
+
+    def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
+        ordering = tuple(queryset.query.order_by) or ("-id",)
+        assert ordering[-1] in ("id", "-id"), "message lists must end their ordering with id"
+        return ordering
+
+    def decode_cursor(self, request) -> Cursor | None:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
+        try:
+            querystring = b64decode(encoded.encode("ascii")).decode("ascii")
+            tokens = parse.parse_qs(querystring, keep_blank_values=True)
+            reverse = bool(int(tokens.get("r", ["0"])[0]))
+            position = int(tokens["p"][0])
+        except (TypeError, ValueError, KeyError, UnicodeError):
+            raise NotFound(self.invalid_cursor_message) from None
+        if not 0 <= position <= MAX_ID:
+            raise NotFound(self.invalid_cursor_message)
+        return Cursor(offset=0, reverse=reverse, position=position)
+
+    def encode_cursor(self, cursor: Cursor) -> str:
+        tokens = {"p": str(cursor.position)}
+        if cursor.reverse:
+            tokens["r"] = "1"
+        encoded = b64encode(parse.urlencode(tokens, doseq=True).encode("ascii")).decode("ascii")
+        return replace_query_param(self.base_url, self.cursor_query_param, encoded)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        if not self.page_size:
+            return None
+        self.base_url = request.build_absolute_uri()
+        self.ordering = self.get_ordering(request, queryset, view)
+        self.cursor = self.decode_cursor(request)
+        reverse = bool(self.cursor and self.cursor.reverse)
+        position = self.cursor.position if self.cursor else None
+
+        queryset = queryset.order_by(
+            *(_reverse_ordering(self.ordering) if reverse else self.ordering)
+        )
+        if position is not None:
+            # Walking the list's own direction (not reversed) on a descending list goes down.
+            descending = self.ordering[-1].startswith("-")
+            if descending != reverse:
+                queryset = queryset.filter(id__lt=position)
+            else:
+                queryset = queryset.filter(id__gt=position)
+
+        rows = list(queryset[: self.page_size + 1])
+        more = len(rows) > self.page_size
+        self.page = rows[: self.page_size]
+        if reverse:
+            self.page.reverse()
+            self.has_next, self.has_previous = position is not None, more
+        else:
+            self.has_next, self.has_previous = more, position is not None
+        return self.page
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next:
+            return None
+        position = self.page[-1].id if self.page else self.cursor.position
+        return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
+
+    def get_previous_link(self) -> str | None:
+        if not self.has_previous:
+            return None
+        position = self.page[0].id if self.page else self.cursor.position
+        return self.encode_cursor(Cursor(offset=0, reverse=True, position=position))

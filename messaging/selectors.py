@@ -1,0 +1,110 @@
+"""Message reads scoped to the caller, annotated so a page costs a fixed number of queries.
+
+Index-friendly forms: a chat's messages are filtered with `chat_id__range=(X, X)` and ordered
+by `("-chat_id", "-id")` (or ascending for `?after=`). Only the (chat, id) index can produce
+that order, so PostgreSQL cannot pick a backward scan of the primary key that filters out the
+newer rows of busier chats (seconds per page on a skewed table; see
+tests/test_message_plans.py). `mine` does the same with the (author, id) index.
+"""
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Case, CharField, Exists, F, OuterRef, QuerySet, Subquery, When
+
+from accounts.models import User
+from chats.models import Chat, Membership
+from chats.selectors import chats_visible_to
+from messaging.models import Like, Message
+
+
+def messages_for(user: User) -> QuerySet[Message]:
+    """Every message with its author joined and `liked_by_me` for `user` (no scoping)."""
+    return Message.objects.select_related("author").annotate(
+        liked_by_me=Exists(Like.objects.filter(message=OuterRef("pk"), user=user))
+    )
+
+
+def messages_visible_to(user: User) -> QuerySet[Message]:
+    """Messages of chats the caller may know of (group chats, their own direct chats).
+
+    Membership is checked by the view's permissions, so that a non-member of a group chat
+    gets a 403 and someone else's direct message a 404.
+    """
+    return messages_for(user).filter(chat__in=chats_visible_to(user).values("pk"))
+
+
+def chat_messages(*, chat: Chat, user: User, search: str | None = None) -> QuerySet[Message]:
+    """The chat's messages, newest first, served by the (chat, id) index."""
+    queryset = messages_for(user).filter(chat_id__range=(chat.pk, chat.pk))
+    if search:
+        queryset = _matching(queryset, search)
+    return queryset.order_by("-chat_id", "-id")
+
+
+def messages_after(
+    *, chat: Chat, user: User, after_id: int, search: str | None = None
+) -> QuerySet[Message]:
+    """The chat's messages newer than `after_id`, oldest first (catch-up)."""
+    queryset = messages_for(user).filter(chat_id__range=(chat.pk, chat.pk), id__gt=after_id)
+    if search:
+        queryset = _matching(queryset, search)
+    return queryset.order_by("chat_id", "id")
+
+
+def _matching(queryset: QuerySet[Message], search: str) -> QuerySet[Message]:
+    """Words anywhere in the body, case-insensitive.
+
+    PostgreSQL: full-text with the language-neutral "simple" configuration; the expression
+    is the one of the GIN index of migration 0002. Elsewhere: a substring match.
+    """
+    if connection.vendor == "postgresql":
+        return queryset.annotate(search_document=SearchVector("body", config="simple")).filter(
+            search_document=SearchQuery(search, config="simple")
+        )
+    return queryset.filter(body__icontains=search)
+
+
+def messages_mine(user: User) -> QuerySet[Message]:
+    """Every message the user wrote, newest first, also in chats they left."""
+    return (
+        messages_for(user).filter(author_id__range=(user.pk, user.pk)).order_by("-author_id", "-id")
+    )
+
+
+def messages_latest(user: User) -> QuerySet[Message]:
+    """The newest message of each chat the user is in, newest first, with `chat_name`
+    (the other member's username for a direct chat)."""
+    other_member = (
+        Membership.objects.filter(chat=OuterRef("chat_id"))
+        .exclude(user=user)
+        .order_by("id")
+        .values("user__username")[:1]
+    )
+    newest_ids = Chat.objects.filter(memberships__user=user, last_message__isnull=False).values(
+        "last_message_id"
+    )
+    return (
+        messages_for(user)
+        .filter(pk__in=newest_ids)
+        .annotate(
+            chat_name=Case(
+                When(chat__kind=Chat.Kind.DIRECT, then=Subquery(other_member)),
+                default=F("chat__name"),
+                output_field=CharField(),
+            )
+        )
+        .order_by("-id")
+    )
+
+
+def messages_inbox(user: User) -> QuerySet[Message]:
+    """Messages others sent to the user in the user's direct chats, newest first."""
+    direct_chats = Membership.objects.filter(user=user, chat__kind=Chat.Kind.DIRECT).values(
+        "chat_id"
+    )
+    return messages_for(user).filter(chat_id__in=direct_chats).exclude(author=user).order_by("-id")
+
+
+def message_likers(message: Message) -> QuerySet[Like]:
+    """The likes of a message with their users joined, newest first."""
+    return Like.objects.filter(message=message).select_related("user").order_by("-id")

@@ -1,0 +1,60 @@
+"""Fixtures for the messaging tests: three users, a group chat, and captured live events."""
+
+import pytest
+
+from accounts.tests.factories import UserFactory
+from chats.models import Membership
+from chats.tests.factories import group_chat
+from messaging import events
+from messaging.services import message_send
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def carol(db):
+    return UserFactory(username="carol")
+
+
+@pytest.fixture
+def group(alice, bob):
+    """A public group chat: alice owns it, bob is a member."""
+    return group_chat(alice, members=[bob], name="general")
+
+
+@pytest.fixture
+def send():
+    """send(chat, author, body="hi", **kw) -> Message, through the service (counters kept)."""
+
+    def make(chat, author, body="hi", **kwargs):
+        return message_send(chat=chat, author=author, body=body, **kwargs)[0]
+
+    return make
+
+
+@pytest.fixture
+def sent_events(monkeypatch):
+    """Records every channel-layer send as (group, message) instead of sending it."""
+    calls = []
+    monkeypatch.setattr(
+        events, "_group_send", lambda group, message: calls.append((group, message))
+    )
+    return calls
+
+
+def frames(calls, type_=None):
+    """The frames of chat events recorded by `sent_events`, optionally of one type."""
+    found = [m["frame"] for _, m in calls if m.get("type") == "chat.event"]
+    return [f for f in found if type_ is None or f["type"] == type_]
+
+
+def add_member(chat, user, role=Membership.Role.MEMBER):
+    return Membership.objects.create(chat=chat, user=user, role=role)

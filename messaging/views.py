@@ -1,0 +1,277 @@
+"""Message endpoints: thin viewsets over messaging.selectors (reads) and messaging.services."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounts.models import User
+from chats.models import Chat
+from chats.permissions import IsChatMember
+from chats.selectors import chats_visible_to
+from messaging import selectors, services
+from messaging.pagination import MessageCursorPagination
+from messaging.permissions import CanModerateMessage, IsMessageAuthor
+from messaging.serializers import (
+    LatestMessageSerializer,
+    LikerSerializer,
+    MarkReadSerializer,
+    MessageBodySerializer,
+    MessageListQuerySerializer,
+    MessageSendSerializer,
+    MessageSerializer,
+)
+
+# Largest id a 64-bit primary key holds; longer digit strings are not ids (404, not a 500).
+ID_REGEX = r"[0-9]{1,18}"
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input."),
+    403: OpenApiResponse(description="Not allowed (code permission_denied)."),
+    404: OpenApiResponse(description="No such object, or one the caller may not see."),
+    429: OpenApiResponse(description="Throttled; Retry-After says when to retry."),
+}
+REPLAYED = OpenApiResponse(MessageSerializer, description="client_id replay: the first message.")
+
+
+class MessageSendThrottleMixin:
+    """Sending is throttled per user under the `message` scope (THROTTLE_RATES)."""
+
+    throttle_scope = "message"
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(ScopedRateThrottle())
+        return throttles
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="A chat's messages",
+        description="Newest first; with `after`, only newer messages, oldest first. Members only.",
+        parameters=[MessageListQuerySerializer],
+        responses={
+            200: MessageSerializer(many=True),
+            400: ERRORS[400],
+            403: ERRORS[403],
+            404: ERRORS[404],
+        },
+    ),
+    create=extend_schema(
+        summary="Send a message to a chat",
+        request=MessageSendSerializer,
+        responses={201: MessageSerializer, 200: REPLAYED, **ERRORS},
+    ),
+    read=extend_schema(
+        summary="Mark the chat read up to a message",
+        request=MarkReadSerializer,
+        responses={204: None, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+)
+class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
+    """/chats/{chat_id}/messages/ and /chats/{chat_id}/read/, for the chat's members."""
+
+    serializer_class = MessageSerializer
+    pagination_class = MessageCursorPagination
+    permission_classes = [IsAuthenticated, IsChatMember]
+    queryset = Chat.objects.none()  # for the schema; real reads go through get_chat()
+
+    def get_chat(self) -> Chat:
+        """A chat the caller may know of (else 404) and is a member of (else 403)."""
+        chat = get_object_or_404(chats_visible_to(self.request.user), pk=self.kwargs["chat_id"])
+        self.check_object_permissions(self.request, chat)
+        return chat
+
+    def list(self, request, chat_id: str):
+        chat = self.get_chat()
+        params = MessageListQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        search = params.validated_data.get("search")
+        if "after" in params.validated_data:
+            messages = selectors.messages_after(
+                chat=chat,
+                user=request.user,
+                after_id=params.validated_data["after"],
+                search=search,
+            )
+        else:
+            messages = selectors.chat_messages(chat=chat, user=request.user, search=search)
+        page = self.paginate_queryset(messages)
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    def create(self, request, chat_id: str):
+        chat = self.get_chat()
+        data = _valid(MessageSendSerializer, request)
+        message, created = services.message_send(chat=chat, author=request.user, **data)
+        return _message_response(message, created=created)
+
+    def read(self, request, chat_id: str):
+        chat = self.get_chat()
+        data = _valid(MarkReadSerializer, request)
+        services.chat_mark_read(chat=chat, user=request.user, message_id=data["message_id"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Send a direct message to a user",
+        description="Into the direct chat with that user, created if needed.",
+        request=MessageSendSerializer,
+        responses={201: MessageSerializer, 200: REPLAYED, **ERRORS},
+    ),
+)
+class DirectMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
+    """/users/{user_id}/messages/: a message in the direct chat with that user."""
+
+    serializer_class = MessageSendSerializer
+    queryset = User.objects.none()  # for the schema
+
+    def create(self, request, user_id: str):
+        recipient = get_object_or_404(User, pk=user_id)
+        data = _valid(MessageSendSerializer, request)
+        message, created = services.direct_message_send(
+            author=request.user, recipient=recipient, **data
+        )
+        return _message_response(message, created=created)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="A message",
+        responses={200: MessageSerializer, 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    partial_update=extend_schema(
+        summary="Edit a message (its author only)",
+        request=MessageBodySerializer,
+        responses={200: MessageSerializer, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    destroy=extend_schema(
+        summary="Delete a message (its author, an owner or admin of the chat, or staff)",
+        responses={204: None, 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    like=extend_schema(
+        summary="Like (POST) or unlike (DELETE) a message; both idempotent",
+        request=None,
+        responses={200: MessageSerializer, 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    likes=extend_schema(
+        summary="Users who liked a message",
+        responses={200: LikerSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    mine=extend_schema(
+        summary="Messages the caller sent, newest first (also in chats they left)",
+        responses={200: MessageSerializer(many=True)},
+    ),
+    latest=extend_schema(
+        summary="The newest message of each of the caller's chats, newest first",
+        responses={200: LatestMessageSerializer(many=True)},
+    ),
+    inbox=extend_schema(
+        summary="Messages others sent to the caller in direct chats, newest first",
+        responses={200: MessageSerializer(many=True)},
+    ),
+)
+class MessageViewSet(
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """/messages/{id}/ and the caller's message lists."""
+
+    serializer_class = MessageSerializer
+    pagination_class = MessageCursorPagination
+    lookup_value_regex = ID_REGEX
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.action == "mine":
+            return selectors.messages_mine(user)
+        if self.action == "latest":
+            return selectors.messages_latest(user)
+        if self.action == "inbox":
+            return selectors.messages_inbox(user)
+        # Chats the caller may not know of are a 404 here; membership is a permission (403).
+        return selectors.messages_visible_to(user).select_related("chat")
+
+    def get_serializer_class(self):
+        if self.action == "latest":
+            return LatestMessageSerializer
+        if self.action == "likes":
+            return LikerSerializer
+        if self.action == "partial_update":
+            return MessageBodySerializer
+        return MessageSerializer
+
+    def get_permissions(self):
+        if self.action == "partial_update":
+            extra = [IsMessageAuthor()]
+        elif self.action == "destroy":
+            extra = [(IsMessageAuthor | CanModerateMessage)()]
+        elif self.action in ("retrieve", "like", "likes"):
+            extra = [IsChatMember()]
+        else:
+            extra = []
+        return [IsAuthenticated(), *extra]
+
+    def partial_update(self, request, pk: str):
+        message = self.get_object()
+        data = _valid(MessageBodySerializer, request)
+        message = services.message_edit(message=message, body=data["body"])
+        return Response(MessageSerializer(message).data)
+
+    def perform_destroy(self, instance) -> None:
+        services.message_delete(message=instance)
+
+    @action(detail=True, methods=["post", "delete"])
+    def like(self, request, pk: str):
+        message = self.get_object()
+        if request.method == "POST":
+            message = services.message_like(message=message, user=request.user)
+            message.liked_by_me = True
+        else:
+            message = services.message_unlike(message=message, user=request.user)
+            message.liked_by_me = False
+        return Response(MessageSerializer(message).data)
+
+    @action(detail=True, methods=["get"])
+    def likes(self, request, pk: str):
+        message = self.get_object()
+        page = self.paginate_queryset(selectors.message_likers(message))
+        return self.get_paginated_response(LikerSerializer(page, many=True).data)
+
+    @action(detail=False, methods=["get"])
+    def mine(self, request):
+        return self._page()
+
+    @action(detail=False, methods=["get"])
+    def latest(self, request):
+        return self._page()
+
+    @action(detail=False, methods=["get"])
+    def inbox(self, request):
+        return self._page()
+
+    def _page(self) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _message_response(message, *, created: bool) -> Response:
+    if not created:
+        # A replay returns the stored message as a read would show it to its author.
+        message = selectors.messages_for(message.author).get(pk=message.pk)
+    return Response(
+        MessageSerializer(message).data,
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
