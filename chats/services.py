@@ -49,7 +49,7 @@ def _add_member_locked(*, chat: Chat, user: User, role: str = Membership.Role.ME
     membership = Membership.objects.create(
         chat=chat, user=user, role=role, last_read_message_id=chat.last_message_id
     )
-    events.member_joined(chat_id=chat.pk, user=user, role=role)
+    events.member_joined(chat_id=chat.pk, user=user, role=str(role))
     return membership
 
 
@@ -85,9 +85,9 @@ def chat_create(
         [Membership(chat=chat, user=creator, role=Membership.Role.OWNER)]
         + [Membership(chat=chat, user=u, role=Membership.Role.MEMBER) for u in users]
     )
-    events.member_joined(chat_id=chat.pk, user=creator, role=Membership.Role.OWNER)
+    events.member_joined(chat_id=chat.pk, user=creator, role=Membership.Role.OWNER.value)
     for u in users:
-        events.member_joined(chat_id=chat.pk, user=u, role=Membership.Role.MEMBER)
+        events.member_joined(chat_id=chat.pk, user=u, role=Membership.Role.MEMBER.value)
     return chat
 
 
@@ -172,7 +172,7 @@ def chat_leave(*, chat: Chat, user: User) -> None:
         if successor is not None:
             successor.role = Membership.Role.OWNER
             successor.save(update_fields=["role"])
-    events.member_left(chat_id=chat.pk, user=user, role=role)
+    events.member_left(chat_id=chat.pk, user=user, role=str(role))
 
 
 @transaction.atomic
@@ -236,7 +236,7 @@ def member_remove(*, chat: Chat, user: User) -> None:
         raise PermissionDenied("The owner cannot be removed.")
     role = membership.role
     membership.delete()
-    events.member_left(chat_id=chat.pk, user=user, role=role)
+    events.member_left(chat_id=chat.pk, user=user, role=str(role))
 
 
 def direct_chat_get_or_create(*, user: User, other: User) -> tuple[Chat, bool]:
@@ -260,8 +260,8 @@ def direct_chat_get_or_create(*, user: User, other: User) -> tuple[Chat, bool]:
                     Membership(chat=chat, user=other, role=Membership.Role.MEMBER),
                 ]
             )
-            events.member_joined(chat_id=chat.pk, user=user, role=Membership.Role.MEMBER)
-            events.member_joined(chat_id=chat.pk, user=other, role=Membership.Role.MEMBER)
+            events.member_joined(chat_id=chat.pk, user=user, role=Membership.Role.MEMBER.value)
+            events.member_joined(chat_id=chat.pk, user=other, role=Membership.Role.MEMBER.value)
     except IntegrityError:
         return Chat.objects.get(direct_key=key), False
     return chat, True
