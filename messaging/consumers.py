@@ -8,9 +8,10 @@ Delivery rules (see messaging/events.py for what is sent):
   unsubscribe, so nothing of that chat reaches the socket afterwards even if it was already
   queued for it.
 - Events about the user themself that start or end a subscription (their own member.joined
-  and member.left, chat.deleted) come only with the subscribe/unsubscribe message on the
-  user group; the chat-group copy about oneself is dropped. The two messages travel through
-  different groups and may arrive in either order; this way each is delivered exactly once.
+  and member.left) come only with the subscribe/unsubscribe message on the user group; the
+  chat-group copy about oneself is dropped. The two messages travel through different groups
+  and may arrive in either order; this way each is delivered exactly once. chat.deleted
+  comes both ways too: the first copy ends the subscription, so the second is dropped.
 - Client frames never close the socket: anything unexpected gets an error frame.
 """
 
@@ -95,6 +96,9 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             return
         if frame["type"] in SELF_EVENTS and frame["data"]["user"]["id"] == self.user.pk:
             return  # our own copy comes with the (un)subscribe message
+        if frame["type"] == "chat.deleted":
+            # The unsubscribe carries the same frame; whichever comes first ends the chat.
+            await self._unsubscribe(frame["chat_id"])
         await self.send_json(frame)
 
     async def chat_subscribe(self, message):

@@ -179,12 +179,13 @@ def chat_updated(chat) -> None:
 
 
 def chat_deleted(*, chat_id: int, member_ids) -> None:
-    """Unsubscribe every member's sockets, each delivering chat.deleted as its last frame.
+    """Tell the chat's sockets, and unsubscribe every member's sockets with the same frame.
 
-    Sent through the user groups only: a copy through the chat group could reach a socket
-    after (or before) its unsubscribe, and each socket must get the frame exactly once.
+    A socket delivers whichever copy reaches it first and drops the other (the chat is no
+    longer in its set), so each gets chat.deleted exactly once in either arrival order.
     """
     frame = event_frame(type="chat.deleted", chat_id=chat_id, data={"id": chat_id})
+    send_on_commit(chat_group(chat_id), {"type": "chat.event", "frame": frame})
     for user_id in member_ids:
         user_unsubscribe(user_id=user_id, chat_id=chat_id, frame=frame)
 

@@ -1,0 +1,141 @@
+"""Helpers of the live-event tests: sockets opened through the real ASGI application.
+
+The tests are plain sync functions whose body runs in an event loop through `run_async`
+(asgiref's async_to_sync), so no pytest async plugin is needed. Inside it, code wrapped in
+sync_to_async runs back on the test's own thread with its database connection, and a
+service's on-commit send lands on that same loop, in the in-memory channel layer the
+sockets listen to (conftest forces it; `get_channel_layer()` caches one instance per test).
+"""
+
+import functools
+from urllib.parse import unquote, urlsplit
+
+import orjson
+from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.testing import ApplicationCommunicator
+from channels.layers import get_channel_layer
+from django.db import transaction
+from rest_framework_simplejwt.tokens import AccessToken
+
+from chitchat.asgi import application
+from messaging import events
+
+# Seconds to wait for an expected frame before failing (never reached when things work).
+TIMEOUT = 5
+SENTINEL = {"type": "test.sentinel"}
+
+
+class WebsocketCommunicator(ApplicationCommunicator):
+    """Channels' WebsocketCommunicator, reduced to what these tests use.
+
+    `channels.testing` imports daphne (for its live-server test case) on import, and this
+    project serves WebSockets with uvicorn; this is the same thin layer over asgiref's
+    ApplicationCommunicator, without a dozen packages installed for one import.
+    """
+
+    def __init__(self, application, path: str) -> None:
+        parts = urlsplit(path)
+        scope = {
+            "type": "websocket",
+            "path": unquote(parts.path),
+            "query_string": parts.query.encode(),
+            "headers": [],
+            "subprotocols": [],
+        }
+        super().__init__(application, scope)
+
+    async def connect(self, timeout: float = TIMEOUT) -> tuple[bool, object]:
+        """(True, subprotocol) when accepted, (False, close code) when refused."""
+        await self.send_input({"type": "websocket.connect"})
+        response = await self.receive_output(timeout)
+        if response["type"] == "websocket.close":
+            return False, response.get("code", 1000)
+        assert response["type"] == "websocket.accept", response
+        return True, response.get("subprotocol")
+
+    async def send_to(self, *, text_data: str | None = None, bytes_data: bytes | None = None):
+        if bytes_data is not None:
+            await self.send_input({"type": "websocket.receive", "bytes": bytes_data})
+        else:
+            await self.send_input({"type": "websocket.receive", "text": text_data})
+
+    async def send_json_to(self, data) -> None:
+        await self.send_to(text_data=orjson.dumps(data).decode())
+
+    async def receive_json_from(self, timeout: float = TIMEOUT):
+        response = await self.receive_output(timeout)
+        assert response["type"] == "websocket.send", response
+        assert isinstance(response.get("text"), str), response
+        return orjson.loads(response["text"])
+
+    async def disconnect(self, code: int = 1000, timeout: float = TIMEOUT) -> None:
+        await self.send_input({"type": "websocket.disconnect", "code": code})
+        await self.wait(timeout)
+
+
+def run_async(test):
+    """Decorator: run an `async def` test body to completion from a sync pytest test."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        return async_to_sync(test)(*args, **kwargs)
+
+    return wrapper
+
+
+def token_for(user) -> str:
+    return str(AccessToken.for_user(user))
+
+
+class Sockets:
+    """Opens sockets and closes every one of them at the end (`async with Sockets() as s`)."""
+
+    def __init__(self) -> None:
+        self._open: list[WebsocketCommunicator] = []
+
+    async def __aenter__(self) -> "Sockets":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        for communicator in self._open:
+            await communicator.disconnect(timeout=TIMEOUT)
+
+    async def raw(self, query: str) -> WebsocketCommunicator:
+        """A socket at /ws/<query>, connected (the handshake accepted)."""
+        communicator = WebsocketCommunicator(application, f"/ws/{query}")
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        assert connected
+        self._open.append(communicator)
+        return communicator
+
+    async def open(self, user) -> WebsocketCommunicator:
+        """An authenticated socket of `user`, subscribed to all their chats."""
+        communicator = await self.raw(f"?token={token_for(user)}")
+        # A ping answered means connect() finished: the socket is in all its groups.
+        await communicator.send_json_to({"type": "ping"})
+        assert await communicator.receive_json_from(timeout=TIMEOUT) == {"type": "pong"}
+        return communicator
+
+
+async def receive(communicator) -> dict:
+    return await communicator.receive_json_from(timeout=TIMEOUT)
+
+
+async def assert_no_more_frames(communicator, user) -> None:
+    """Fail if the socket got any frame before a marker sent to it now.
+
+    The channel layer delivers one socket's messages in order and the consumer handles them
+    one at a time, so anything sent to the socket before the marker would arrive first. (A
+    subscribe message's frame is always delivered; chat 0 does not exist.)
+    """
+    await get_channel_layer().group_send(
+        events.user_group(user.pk), {"type": "chat.subscribe", "chat_id": 0, "frame": SENTINEL}
+    )
+    assert await receive(communicator) == SENTINEL
+
+
+@sync_to_async
+def committed(function, *args, **kwargs):
+    """Run `function` in a transaction on the test's thread and commit (on-commit sends run)."""
+    with transaction.atomic():
+        return function(*args, **kwargs)
