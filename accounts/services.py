@@ -128,9 +128,7 @@ def user_delete(*, user: User) -> None:
     from messaging.services import user_messages_purge
 
     with transaction.atomic():
-        # Only group chats have an owner to hand on; a direct chat simply loses this member.
         owned = Chat.objects.filter(
-            kind=Chat.Kind.GROUP,
             memberships__user=user,
             memberships__role=Membership.Role.OWNER,
         ).order_by("id")
