@@ -1,6 +1,6 @@
 """Message reads scoped to the caller, annotated so a page costs a fixed number of queries.
 
-Index-friendly forms: a chat's messages are filtered with `chat_id__range=(X, X)` and ordered
+Index-friendly forms: a chat's messages are filtered with `X <= chat_id <= X` and ordered
 by `("-chat_id", "-id")` (or ascending for `?after=`). Only the (chat, id) index can produce
 that order, so PostgreSQL cannot pick a backward scan of the primary key that filters out the
 newer rows of busier chats (seconds per page on a skewed table; see
@@ -35,7 +35,7 @@ def messages_visible_to(user: User) -> QuerySet[Message]:
 
 def chat_messages(*, chat: Chat, user: User, search: str | None = None) -> QuerySet[Message]:
     """The chat's messages, newest first, served by the (chat, id) index."""
-    queryset = messages_for(user).filter(chat_id__range=(chat.pk, chat.pk))
+    queryset = messages_for(user).filter(chat_id__gte=chat.pk, chat_id__lte=chat.pk)
     if search:
         queryset = _matching(queryset, search)
     return queryset.order_by("-chat_id", "-id")
@@ -45,7 +45,9 @@ def messages_after(
     *, chat: Chat, user: User, after_id: int, search: str | None = None
 ) -> QuerySet[Message]:
     """The chat's messages newer than `after_id`, oldest first (catch-up)."""
-    queryset = messages_for(user).filter(chat_id__range=(chat.pk, chat.pk), id__gt=after_id)
+    queryset = messages_for(user).filter(
+        chat_id__gte=chat.pk, chat_id__lte=chat.pk, id__gt=after_id
+    )
     if search:
         queryset = _matching(queryset, search)
     return queryset.order_by("chat_id", "id")
@@ -67,7 +69,9 @@ def _matching(queryset: QuerySet[Message], search: str) -> QuerySet[Message]:
 def messages_mine(user: User) -> QuerySet[Message]:
     """Every message the user wrote, newest first, also in chats they left."""
     return (
-        messages_for(user).filter(author_id__range=(user.pk, user.pk)).order_by("-author_id", "-id")
+        messages_for(user)
+        .filter(author_id__gte=user.pk, author_id__lte=user.pk)
+        .order_by("-author_id", "-id")
     )
 
 

@@ -25,7 +25,7 @@ def _lock_chat(chat_id: int) -> Chat:
 def _newest_message_id(chat_id: int) -> int | None:
     # The range form is served by the (chat, id) index only (see selectors.chat_messages).
     return (
-        Message.objects.filter(chat_id__range=(chat_id, chat_id))
+        Message.objects.filter(chat_id__gte=chat_id, chat_id__lte=chat_id)
         .order_by("-chat_id", "-id")
         .values_list("id", flat=True)
         .first()
