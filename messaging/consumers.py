@@ -7,15 +7,16 @@ Delivery rules (see messaging/events.py for what is sent):
   other chat is dropped. Leaving a chat removes it from the set while handling the
   unsubscribe, so nothing of that chat reaches the socket afterwards even if it was already
   queued for it.
-- Events about the user themself that start or end a subscription (their own member.joined
-  and member.left) come only with the subscribe/unsubscribe message on the user group; the
-  chat-group copy about oneself is dropped. The two messages travel through different groups
-  and may arrive in either order; this way each is delivered exactly once. chat.deleted
-  comes both ways too: the first copy ends the subscription, so the second is dropped.
+- Some frames reach a socket by two ways (the leaver's own member.left and chat.deleted with
+  the unsubscribe and through the chat group; events sent in the transaction that
+  subscribed the user, through the user group and maybe the chat group). The two travel
+  through different groups and may arrive in either order; both carry one event id, and
+  the socket delivers the first and drops the second.
 - Client frames never close the socket: anything unexpected gets an error frame.
 """
 
 import logging
+from collections import deque
 
 import orjson
 from channels.db import database_sync_to_async
@@ -31,8 +32,9 @@ CLOSE_UNAUTHORIZED = 4401
 # Client frames are tiny ({"type": "typing", "chat_id": N}); refuse to parse anything big.
 MAX_CLIENT_FRAME = 1024
 
-# Delivered only with the user-group (un)subscribe message when they are about the recipient.
-SELF_EVENTS = frozenset({"member.joined", "member.left"})
+# How many recent event ids a socket remembers to drop second copies. The second copy comes
+# right behind the first (milliseconds); this only bounds the memory.
+RECENT_EVENT_IDS = 1024
 
 
 def _is_int(value) -> bool:
@@ -51,6 +53,8 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
     # -- connection ---------------------------------------------------------------------
     async def connect(self):
         self.chat_ids = set()
+        self._recent_ids: deque[str] = deque()
+        self._recent_id_set: set[str] = set()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             # Accept first: a refused handshake reaches browsers as a bare 403, no code.
@@ -87,6 +91,18 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
         self.chat_ids.discard(chat_id)
         await self.channel_layer.group_discard(events.chat_group(chat_id), self.channel_name)
 
+    def _first_copy(self, event_id: str | None) -> bool:
+        """True the first time an event id is seen (always for events without one)."""
+        if event_id is None:
+            return True
+        if event_id in self._recent_id_set:
+            return False
+        self._recent_ids.append(event_id)
+        self._recent_id_set.add(event_id)
+        if len(self._recent_ids) > RECENT_EVENT_IDS:
+            self._recent_id_set.discard(self._recent_ids.popleft())
+        return True
+
     # -- channel-layer messages ---------------------------------------------------------
     async def chat_event(self, message):
         frame = message["frame"]
@@ -94,25 +110,23 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             return
         if message.get("skip_user") == self.user.pk:  # typing is not echoed to its sender
             return
-        if frame["type"] in SELF_EVENTS and frame["data"]["user"]["id"] == self.user.pk:
-            return  # our own copy comes with the (un)subscribe message
+        if not self._first_copy(message.get("id")):
+            return
         if frame["type"] == "chat.deleted":
-            # The unsubscribe carries the same frame; whichever comes first ends the chat.
             await self._unsubscribe(frame["chat_id"])
         await self.send_json(frame)
 
     async def chat_subscribe(self, message):
         await self._subscribe(message["chat_id"])
-        if message.get("frame") is not None:
-            await self.send_json(message["frame"])
 
     async def chat_unsubscribe(self, message):
         chat_id = message["chat_id"]
         if chat_id not in self.chat_ids:
-            return  # never subscribed (connected after the leave): nothing to end
+            return  # not subscribed (connected after the leave, or chat.deleted came first)
         await self._unsubscribe(chat_id)
-        if message.get("frame") is not None:
-            await self.send_json(message["frame"])
+        frame = message.get("frame")
+        if frame is not None and self._first_copy(message.get("id")):
+            await self.send_json(frame)
 
     # -- client frames ------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None, **kwargs):

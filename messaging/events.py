@@ -6,17 +6,20 @@ stands: the event is lost and logged (clients catch up with ?after=).
 
 Groups: `chat.<id>` holds the sockets of a chat's members; `user.<id>` the sockets of one
 user, used to (un)subscribe them from chat groups wherever they live. Channel-layer messages:
-`{"type": "chat.event", "frame"}` to a chat group; `{"type": "chat.subscribe", "chat_id",
-"frame"}` and `{"type": "chat.unsubscribe", "chat_id", "frame"}` to a user group, where
-`frame` (or None) is the one event about the user themself (their own member.joined or
-member.left, or chat.deleted) that the socket delivers when it applies the change
-(see messaging/consumers.py for why those come through the user group).
+`{"type": "chat.event", "frame", "id"}` to a chat group (sometimes also to a user group: see
+`_subscribed_in_this_transaction`);
+`{"type": "chat.subscribe", "chat_id"}` and `{"type": "chat.unsubscribe", "chat_id", "frame",
+"id"}` to a user group, where `frame` (or None) is the last event the socket delivers for
+that chat (the leaver's own member.left, or chat.deleted). A frame that reaches a socket by
+two ways carries one `id` both ways, and the socket delivers it once
+(messaging/consumers.py).
 """
 
 import asyncio
 import logging
 import os
 import threading
+import uuid
 from concurrent.futures import TimeoutError as FutureTimeoutError
 
 from asgiref.sync import async_to_sync
@@ -111,27 +114,68 @@ def send_on_commit(group: str, message: dict) -> None:
     transaction.on_commit(lambda: _group_send(group, message))
 
 
+def _new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+_local = threading.local()
+
+
+def _subscribed_in_this_transaction() -> dict[int, set[int]] | None:
+    """chat id -> users subscribed to it earlier in the open transaction (None outside one).
+
+    Their sockets join the chat group only when they handle the subscribe message, after the
+    commit; a chat event sent in the same transaction (a direct chat created with its first
+    message, a chat created with its members) would reach the group before them. So such
+    events also go to those users' groups, behind the subscribe; the socket drops whichever
+    copy comes second by event id. The state belongs to the transaction whose on-commit list
+    it saw: Django replaces that list at commit, rollback and savepoint rollback.
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    state = getattr(_local, "subscribed", None)
+    if state is None or state[0] is not connection.run_on_commit:
+        state = (connection.run_on_commit, {})
+        _local.subscribed = state
+    return state[1]
+
+
+def _send_chat_frame(chat_id: int, frame: dict, event_id: str) -> None:
+    message = {"type": "chat.event", "frame": frame, "id": event_id}
+    send_on_commit(chat_group(chat_id), message)
+    subscribed = _subscribed_in_this_transaction() or {}
+    for user_id in sorted(subscribed.get(chat_id, ())):
+        send_on_commit(user_group(user_id), message)
+
+
 def chat_event(*, chat_id: int, type: str, data: dict) -> None:
     """Push an event to every socket subscribed to the chat, after commit."""
     frame = event_frame(type=type, chat_id=chat_id, data=data)
-    send_on_commit(chat_group(chat_id), {"type": "chat.event", "frame": frame})
+    _send_chat_frame(chat_id, frame, _new_event_id())
 
 
-def user_subscribe(*, user_id: int, chat_id: int, frame: dict | None = None) -> None:
-    """After commit, subscribe the user's open sockets (in any process) to the chat.
+def user_subscribe(*, user_id: int, chat_id: int) -> None:
+    """After commit, subscribe the user's open sockets (in any process) to the chat."""
+    send_on_commit(user_group(user_id), {"type": "chat.subscribe", "chat_id": chat_id})
+    subscribed = _subscribed_in_this_transaction()
+    if subscribed is not None:
+        subscribed.setdefault(chat_id, set()).add(user_id)
 
-    `frame`, if given, is delivered by each socket right after it subscribes.
+
+def user_unsubscribe(
+    *, user_id: int, chat_id: int, frame: dict | None = None, event_id: str | None = None
+) -> None:
+    """After commit, unsubscribe the user's sockets from the chat; `frame` is delivered first.
+
+    `event_id` is that of the chat-group copy of `frame`, if any: a socket delivers one.
     """
-    send_on_commit(
-        user_group(user_id), {"type": "chat.subscribe", "chat_id": chat_id, "frame": frame}
-    )
-
-
-def user_unsubscribe(*, user_id: int, chat_id: int, frame: dict | None = None) -> None:
-    """After commit, unsubscribe the user's sockets from the chat; `frame` is delivered first."""
-    send_on_commit(
-        user_group(user_id), {"type": "chat.unsubscribe", "chat_id": chat_id, "frame": frame}
-    )
+    message = {"type": "chat.unsubscribe", "chat_id": chat_id, "frame": frame}
+    message["id"] = event_id or _new_event_id()
+    send_on_commit(user_group(user_id), message)
+    subscribed = _subscribed_in_this_transaction()
+    if subscribed is not None:
+        subscribed.get(chat_id, set()).discard(user_id)
 
 
 # ---------------------------------------------------------------------------
@@ -181,36 +225,32 @@ def chat_updated(chat) -> None:
 def chat_deleted(*, chat_id: int, member_ids) -> None:
     """Tell the chat's sockets, and unsubscribe every member's sockets with the same frame.
 
-    A socket delivers whichever copy reaches it first and drops the other (the chat is no
-    longer in its set), so each gets chat.deleted exactly once in either arrival order.
+    A socket delivers whichever copy reaches it first and drops the other (same event id),
+    so each gets chat.deleted exactly once whatever the arrival order.
     """
     frame = event_frame(type="chat.deleted", chat_id=chat_id, data={"id": chat_id})
-    send_on_commit(chat_group(chat_id), {"type": "chat.event", "frame": frame})
+    event_id = _new_event_id()
+    _send_chat_frame(chat_id, frame, event_id)
     for user_id in member_ids:
-        user_unsubscribe(user_id=user_id, chat_id=chat_id, frame=frame)
+        user_unsubscribe(user_id=user_id, chat_id=chat_id, frame=frame, event_id=event_id)
 
 
 def member_joined(*, chat_id: int, user, role: str) -> None:
-    """The other members hear it in the chat group; the joiner's sockets subscribe and get it.
-
-    The joiner's copy rides on the subscribe message: their sockets are not in the chat group
-    yet when the chat-group copy is published (sockets drop that copy about themselves).
-    """
-    frame = event_frame(
-        type="member.joined", chat_id=chat_id, data={"user": user_ref(user), "role": role}
-    )
-    user_subscribe(user_id=user.pk, chat_id=chat_id, frame=frame)
-    send_on_commit(chat_group(chat_id), {"type": "chat.event", "frame": frame})
+    """Subscribe the new member's sockets, then tell the chat (the joiner included)."""
+    user_subscribe(user_id=user.pk, chat_id=chat_id)
+    chat_event(chat_id=chat_id, type="member.joined", data={"user": user_ref(user), "role": role})
 
 
 def member_left(*, chat_id: int, user, role: str) -> None:
     """The leaver's sockets get member.left about themselves, then stop hearing the chat.
 
-    Their copy rides on the unsubscribe message, so they get it exactly once whichever of the
-    two messages arrives first (sockets drop the chat-group copy about themselves).
+    Their copy rides on the unsubscribe message and the chat hears the same event: a leaver's
+    socket delivers whichever arrives first and drops the other (same event id), so it gets
+    it exactly once whatever the arrival order, and nothing of the chat after it.
     """
     frame = event_frame(
         type="member.left", chat_id=chat_id, data={"user": user_ref(user), "role": role}
     )
-    user_unsubscribe(user_id=user.pk, chat_id=chat_id, frame=frame)
-    send_on_commit(chat_group(chat_id), {"type": "chat.event", "frame": frame})
+    event_id = _new_event_id()
+    user_unsubscribe(user_id=user.pk, chat_id=chat_id, frame=frame, event_id=event_id)
+    _send_chat_frame(chat_id, frame, event_id)

@@ -22,7 +22,7 @@ from messaging import events
 
 # Seconds to wait for an expected frame before failing (never reached when things work).
 TIMEOUT = 5
-SENTINEL = {"type": "test.sentinel"}
+SENTINEL = {"type": "test.sentinel", "chat_id": 0, "data": {}}
 
 
 class WebsocketCommunicator(ApplicationCommunicator):
@@ -125,12 +125,12 @@ async def assert_no_more_frames(communicator, user) -> None:
     """Fail if the socket got any frame before a marker sent to it now.
 
     The channel layer delivers one socket's messages in order and the consumer handles them
-    one at a time, so anything sent to the socket before the marker would arrive first. (A
-    subscribe message's frame is always delivered; chat 0 does not exist.)
+    one at a time, so anything sent to the socket before the marker would arrive first. (The
+    marker is an event of chat 0, which does not exist, sent through the user's own group.)
     """
-    await get_channel_layer().group_send(
-        events.user_group(user.pk), {"type": "chat.subscribe", "chat_id": 0, "frame": SENTINEL}
-    )
+    layer, group = get_channel_layer(), events.user_group(user.pk)
+    await layer.group_send(group, {"type": "chat.subscribe", "chat_id": 0})
+    await layer.group_send(group, {"type": "chat.event", "frame": SENTINEL})
     assert await receive(communicator) == SENTINEL
 
 
