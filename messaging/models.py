@@ -10,9 +10,14 @@ MESSAGE_MAX_LENGTH = 5000
 
 
 class Message(models.Model):
-    chat = models.ForeignKey("chats.Chat", on_delete=models.CASCADE, related_name="messages")
+    # No single-column FK indexes: (chat, id) and (author, id) below serve every lookup by
+    # chat or author, and a bare chat_id index lets the planner pick it plus a sort of the
+    # whole chat for a page instead of walking (chat, id) (see selectors.chat_messages).
+    chat = models.ForeignKey(
+        "chats.Chat", on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,89 @@
+"""Query plans on PostgreSQL: message pages are served by their indexes on a skewed table.
+
+The skew that matters: a quiet chat whose messages are all older than the newest rows of a
+busy chat. `WHERE chat_id = X ORDER BY id DESC` may then be planned as a backward scan of
+the primary key that filters out every newer row of other chats; the forms of
+messaging.selectors can only be served by the (chat, id) index.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chats.tests.factories import group_chat
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+BUSY_ROWS = 30_000
+
+
+@pytest.fixture
+def skewed(alice, bob, send):
+    """(quiet chat, busy chat): the quiet chat's 60 messages are older than all busy ones."""
+    quiet = group_chat(alice, members=[bob], name="quiet")
+    busy = group_chat(bob, members=[alice], name="busy")
+    for i in range(60):
+        send(quiet, alice, f"quiet {i}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO messaging_message (chat_id, author_id, body, created_at, like_count) "
+            "SELECT %s, %s, 'filler number ' || g, now(), 0 FROM generate_series(1, %s) g",
+            [busy.pk, bob.pk, BUSY_ROWS],
+        )
+        cursor.execute(
+            "INSERT INTO messaging_message (chat_id, author_id, body, created_at, like_count) "
+            "VALUES (%s, %s, 'a rare zebra appears', now(), 0)",
+            [busy.pk, bob.pk],
+        )
+        cursor.execute("ANALYZE messaging_message")
+    return quiet, busy
+
+
+def page_query_plan(client, path, params) -> str:
+    """EXPLAIN of the message-page query the API ran for this request."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path, params)
+    assert response.status_code == 200, response.content
+    (sql,) = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith('SELECT "messaging_message"."id"') and "LIMIT" in q["sql"]
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_newest_first_page_uses_chat_id_index(client_for, skewed, alice):
+    quiet, _ = skewed
+    client = client_for(alice)
+    plan = page_query_plan(client, f"/api/v1/chats/{quiet.pk}/messages/", {})
+    assert "message_chat_id_idx" in plan, plan
+    assert "messaging_message_pkey" not in plan, plan
+    # A later page (cursor: id bound) too.
+    first = client.get(f"/api/v1/chats/{quiet.pk}/messages/", {"page_size": 20}).json()
+    plan = page_query_plan(client, first["next"], {})
+    assert "message_chat_id_idx" in plan, plan
+    assert "messaging_message_pkey" not in plan, plan
+
+
+def test_after_page_uses_chat_id_index(client_for, skewed, alice):
+    quiet, _ = skewed
+    plan = page_query_plan(client_for(alice), f"/api/v1/chats/{quiet.pk}/messages/", {"after": 1})
+    assert "message_chat_id_idx" in plan, plan
+    assert "messaging_message_pkey" not in plan, plan
+
+
+def test_mine_uses_author_id_index(client_for, skewed, alice):
+    plan = page_query_plan(client_for(alice), "/api/v1/messages/mine/", {})
+    assert "message_author_id_idx" in plan, plan
+    assert "messaging_message_pkey" not in plan, plan
+
+
+def test_search_uses_the_gin_index(client_for, skewed, alice):
+    _, busy = skewed
+    client = client_for(alice)
+    plan = page_query_plan(client, f"/api/v1/chats/{busy.pk}/messages/", {"search": "zebra"})
+    assert "message_body_search_idx" in plan, plan
+    response = client.get(f"/api/v1/chats/{busy.pk}/messages/", {"search": "ZEBRA rare"})
+    assert [m["body"] for m in response.json()["results"]] == ["a rare zebra appears"]

@@ -1,0 +1,60 @@
+"""messaging.services.user_messages_purge (used when an account is deleted)."""
+
+import pytest
+
+from chats.models import Chat
+from chats.tests.factories import group_chat
+from messaging.models import Like, Message
+from messaging.services import message_like, user_messages_purge
+from messaging.tests.conftest import add_member
+
+pytestmark = pytest.mark.django_db
+
+
+def test_purge_removes_messages_and_likes_and_fixes_counters(
+    group, alice, bob, carol, send, django_assert_max_num_queries
+):
+    add_member(group, carol)
+    quiet = group_chat(carol, members=[bob])
+    untouched = group_chat(alice, members=[carol])
+    keep_old = send(group, alice, "alice early")
+    gone = [send(group, bob, f"bob {i}") for i in range(3)]
+    only_bob = send(quiet, bob, "only bob here")
+    other_msg = send(untouched, carol, "not bob's")
+    # bob liked alice's and carol's messages (and his own); they liked his.
+    for message in (keep_old, other_msg, gone[0]):
+        message_like(message=message, user=bob)
+    message_like(message=keep_old, user=carol)
+    message_like(message=gone[1], user=alice)
+
+    with django_assert_max_num_queries(12):
+        user_messages_purge(user=bob)
+
+    assert not Message.objects.filter(author=bob).exists()
+    assert not Like.objects.filter(user=bob).exists()
+    assert not Like.objects.filter(message_id__in=[m.pk for m in gone]).exists()
+    keep_old.refresh_from_db()
+    other_msg.refresh_from_db()
+    assert keep_old.like_count == 1  # carol's like stays
+    assert other_msg.like_count == 0
+    group.refresh_from_db()
+    assert (group.message_count, group.last_message_id) == (1, keep_old.pk)
+    quiet.refresh_from_db()
+    assert (quiet.message_count, quiet.last_message_id) == (0, None)
+    untouched.refresh_from_db()
+    assert (untouched.message_count, untouched.last_message_id) == (1, other_msg.pk)
+    assert Chat.objects.filter(pk=only_bob.chat_id).exists()
+
+
+def test_purge_of_user_without_messages_is_harmless(alice):
+    user_messages_purge(user=alice)
+    assert not Message.objects.exists()
+
+
+def test_purge_then_user_delete(group, alice, bob, send):
+    send(group, bob)
+    send(group, alice)
+    user_messages_purge(user=bob)
+    bob.delete()
+    group.refresh_from_db()
+    assert group.message_count == 1
