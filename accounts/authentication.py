@@ -1,6 +1,7 @@
 """Authentication: Bearer JWT access tokens for API clients, and credential checks for login."""
 
 from django.contrib.auth import authenticate
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
 
 from accounts.models import User
@@ -12,6 +13,12 @@ class JWTAuthentication(SimpleJWTAuthentication):
     simplejwt already answers 401 when the user no longer exists or is inactive, so a
     deleted or deactivated user's tokens stop working at once.
     """
+
+
+class JWTAuthenticationScheme(SimpleJWTScheme):
+    """OpenAPI: describe our subclass as simplejwt's Bearer scheme (registered on import)."""
+
+    target_class = "accounts.authentication.JWTAuthentication"
 
 
 def credentials_authenticate(

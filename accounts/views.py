@@ -2,9 +2,9 @@
 
 from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -50,6 +50,28 @@ ERROR = OpenApiResponse(
 VALIDATION_ERROR = OpenApiResponse(
     response=OpenApiTypes.OBJECT, description='`{"field": ["message", ...]}`'
 )
+
+
+class DeleteWithBodyAutoSchema(AutoSchema):
+    """OpenAPI for DELETE users/me/, whose body carries the password that confirms it.
+
+    drf-spectacular documents bodies only for POST/PUT/PATCH; this lets the declared request
+    serializer of a DELETE show up too.
+    """
+
+    def _get_request_body(self, direction="request"):
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        # The @extend_schema(methods=["DELETE"], request=...) choice is resolved while the
+        # method is still DELETE, then the body is built as for a POST.
+        serializer = self.get_request_serializer()
+        self.method = "POST"
+        self.get_request_serializer = lambda: serializer
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+            del self.get_request_serializer
 
 
 class UserCursorPagination(IdCursorPagination):
@@ -267,6 +289,7 @@ class PasswordResetConfirmView(PublicAuthView):
         },
     ),
 )
+@extend_schema(tags=["users"])
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Users: list and search (public views), detail (full or public view), and `me`."""
 
@@ -294,9 +317,14 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         methods=["DELETE"],
         request=PasswordSerializer,
         responses={204: None, 400: VALIDATION_ERROR, 401: ERROR},
-        examples=[OpenApiExample("confirm", value={"password": "..."}, request_only=True)],
+        description="Delete the caller's account; the current password in the body confirms it.",
     )
-    @action(detail=False, methods=["get", "patch", "delete"], url_path="me")
+    @action(
+        detail=False,
+        methods=["get", "patch", "delete"],
+        url_path="me",
+        schema=DeleteWithBodyAutoSchema(),
+    )
     def me(self, request):
         user = request.user
         if request.method == "GET":
