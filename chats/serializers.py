@@ -125,5 +125,14 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# Described by a pattern: a second "role" enum would collide with the membership role enum.
+@extend_schema_field(
+    {"type": "string", "pattern": "^(admin|member)$", "description": "`admin` or `member`"}
+)
+class AssignableRoleField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=[Membership.Role.ADMIN, Membership.Role.MEMBER], **kwargs)
+
+
 class RoleSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=[Membership.Role.ADMIN, Membership.Role.MEMBER])
+    role = AssignableRoleField()
