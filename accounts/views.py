@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
@@ -166,6 +167,12 @@ class ChitChatTokenRefreshSerializer(TokenRefreshSerializer):
     """simplejwt's rotation and blacklisting; a token of a deleted user is a 401, not a 500."""
 
     def validate(self, attrs):
+        token = self.token_class(attrs["refresh"])
+        # Lock the token's row (the view runs this in a transaction) so that two concurrent
+        # refreshes of one token cannot both pass the blacklist check and both rotate it.
+        OutstandingToken.objects.select_for_update().filter(
+            jti=token[jwt_settings.JTI_CLAIM]
+        ).first()
         try:
             return super().validate(attrs)
         except User.DoesNotExist:

@@ -221,3 +221,35 @@ def test_session_authentication_works_for_the_browsable_api(user):
     response = client.get(ME)
     assert response.status_code == 200
     assert response.json()["username"] == user.username
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refreshes_of_one_token_rotate_it_once():
+    import threading
+
+    from django.db import connection
+
+    user = UserFactory()
+    refresh = str(RefreshToken.for_user(user))
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def use_it() -> None:
+        try:
+            client = APIClient()
+            barrier.wait(timeout=10)
+            response = client.post(REFRESH, {"refresh": refresh}, format="json")
+            with lock:
+                statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=use_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200, 401, 401, 401]
