@@ -10,6 +10,7 @@ tests/test_message_plans.py). `mine` does the same with the (author, id) index.
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Case, CharField, Exists, F, OuterRef, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from chats.models import Chat, Membership
@@ -92,7 +93,10 @@ def messages_latest(user: User) -> QuerySet[Message]:
         .filter(pk__in=newest_ids)
         .annotate(
             chat_name=Case(
-                When(chat__kind=Chat.Kind.DIRECT, then=Subquery(other_member)),
+                When(
+                    chat__kind=Chat.Kind.DIRECT,
+                    then=Coalesce(Subquery(other_member), F("chat__name")),
+                ),
                 default=F("chat__name"),
                 output_field=CharField(),
             )

@@ -6,7 +6,7 @@ Message (like_count) are kept here and only here, under the chat row lock or wit
 """
 
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -140,8 +140,9 @@ def chat_mark_read(*, chat: Chat, user: User, message_id: int) -> None:
     if not membership.exists():
         raise PermissionDenied("You are not a member of this chat.")
     # One conditional UPDATE: concurrent marks can only move the marker forward.
-    membership.filter(last_read_message_id__isnull=True).update(last_read_message_id=message_id)
-    membership.filter(last_read_message_id__lt=message_id).update(last_read_message_id=message_id)
+    membership.filter(
+        Q(last_read_message_id__isnull=True) | Q(last_read_message_id__lt=message_id)
+    ).update(last_read_message_id=message_id)
 
 
 @transaction.atomic

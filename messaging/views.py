@@ -1,7 +1,12 @@
 """Message endpoints: thin viewsets over messaging.selectors (reads) and messaging.services."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -34,6 +39,13 @@ ERRORS = {
     404: OpenApiResponse(description="No such object, or one the caller may not see."),
     429: OpenApiResponse(description="Throttled; Retry-After says when to retry."),
 }
+
+
+def _id_param(name: str) -> OpenApiParameter:
+    return OpenApiParameter(name, int, OpenApiParameter.PATH)
+
+
+CHAT_ID, USER_ID, MESSAGE_ID = _id_param("chat_id"), _id_param("user_id"), _id_param("id")
 REPLAYED = OpenApiResponse(MessageSerializer, description="client_id replay: the first message.")
 
 
@@ -53,7 +65,7 @@ class MessageSendThrottleMixin:
     list=extend_schema(
         summary="A chat's messages",
         description="Newest first; with `after`, only newer messages, oldest first. Members only.",
-        parameters=[MessageListQuerySerializer],
+        parameters=[CHAT_ID, MessageListQuerySerializer],
         responses={
             200: MessageSerializer(many=True),
             400: ERRORS[400],
@@ -63,13 +75,9 @@ class MessageSendThrottleMixin:
     ),
     create=extend_schema(
         summary="Send a message to a chat",
+        parameters=[CHAT_ID],
         request=MessageSendSerializer,
         responses={201: MessageSerializer, 200: REPLAYED, **ERRORS},
-    ),
-    read=extend_schema(
-        summary="Mark the chat read up to a message",
-        request=MarkReadSerializer,
-        responses={204: None, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404]},
     ),
 )
 class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
@@ -109,6 +117,12 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         message, created = services.message_send(chat=chat, author=request.user, **data)
         return _message_response(message, created=created)
 
+    @extend_schema(
+        summary="Mark the chat read up to a message",
+        parameters=[CHAT_ID],
+        request=MarkReadSerializer,
+        responses={204: None, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404]},
+    )
     def read(self, request, chat_id: str):
         chat = self.get_chat()
         data = _valid(MarkReadSerializer, request)
@@ -119,6 +133,7 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
 @extend_schema_view(
     create=extend_schema(
         summary="Send a direct message to a user",
+        parameters=[USER_ID],
         description="Into the direct chat with that user, created if needed.",
         request=MessageSendSerializer,
         responses={201: MessageSerializer, 200: REPLAYED, **ERRORS},
@@ -142,24 +157,29 @@ class DirectMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
 @extend_schema_view(
     retrieve=extend_schema(
         summary="A message",
+        parameters=[MESSAGE_ID],
         responses={200: MessageSerializer, 403: ERRORS[403], 404: ERRORS[404]},
     ),
     partial_update=extend_schema(
         summary="Edit a message (its author only)",
+        parameters=[MESSAGE_ID],
         request=MessageBodySerializer,
         responses={200: MessageSerializer, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404]},
     ),
     destroy=extend_schema(
         summary="Delete a message (its author, an owner or admin of the chat, or staff)",
+        parameters=[MESSAGE_ID],
         responses={204: None, 403: ERRORS[403], 404: ERRORS[404]},
     ),
     like=extend_schema(
         summary="Like (POST) or unlike (DELETE) a message; both idempotent",
+        parameters=[MESSAGE_ID],
         request=None,
         responses={200: MessageSerializer, 403: ERRORS[403], 404: ERRORS[404]},
     ),
     likes=extend_schema(
         summary="Users who liked a message",
+        parameters=[MESSAGE_ID],
         responses={200: LikerSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
     ),
     mine=extend_schema(
