@@ -82,6 +82,22 @@ def chats_visible_to(user) -> QuerySet[Chat]:
     )
 
 
+def chat_list(
+    *, user, mine: bool = False, kind: str | None = None, search: str | None = None
+) -> QuerySet[Chat]:
+    """The list endpoint's rows: `chats_visible_to` narrowed by the query parameters."""
+    queryset = chats_visible_to(user)
+    if mine:
+        # A semi-join on the (user, chat) index, not the per-row role subquery over every chat.
+        queryset = queryset.filter(pk__in=Membership.objects.filter(user=user).values("chat_id"))
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if search:
+        # The name the caller sees: a direct chat is found by the other member's username.
+        queryset = queryset.filter(display_name__icontains=search)
+    return queryset
+
+
 def chat_members(chat: Chat) -> QuerySet[Membership]:
     """The chat's memberships with their users joined (one query per page)."""
     return Membership.objects.filter(chat=chat).select_related("user")

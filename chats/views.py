@@ -27,7 +27,7 @@ from chats.permissions import (
     IsPublicChat,
     IsStaff,
 )
-from chats.selectors import chat_members, chats_visible_to
+from chats.selectors import chat_list, chat_members, chats_visible_to
 from chats.serializers import (
     ChatCreateSerializer,
     ChatSerializer,
@@ -134,21 +134,17 @@ class ChatViewSet(
         return [IsAuthenticated(), *(permission() for permission in extra)]
 
     def get_queryset(self):
-        queryset = chats_visible_to(self.request.user)
         if self.action != "list":
-            return queryset
-        params = self.request.query_params
-        if self.mine():
-            queryset = queryset.filter(my_role__isnull=False)
-        kind = params.get("kind")
-        if kind is not None:
-            if kind not in Chat.Kind.values:
-                raise ValidationError({"kind": [f"Must be one of {Chat.Kind.values}."]})
-            queryset = queryset.filter(kind=kind)
-        search = params.get("search", "").strip()
-        if search:
-            queryset = queryset.filter(display_name__icontains=search)
-        return queryset
+            return chats_visible_to(self.request.user)
+        kind = self.request.query_params.get("kind") or None
+        if kind is not None and kind not in Chat.Kind.values:
+            raise ValidationError({"kind": [f"Must be one of {Chat.Kind.values}."]})
+        return chat_list(
+            user=self.request.user,
+            mine=self.mine(),
+            kind=kind,
+            search=self.request.query_params.get("search", "").strip(),
+        )
 
     def mine(self) -> bool:
         value = self.request.query_params.get("mine", "").strip().lower()

@@ -286,3 +286,11 @@ def test_list_query_count_is_fixed(client_for, django_assert_max_num_queries, pa
     assert len(rows) >= 100
     assert any(row["last_message"] for row in rows)
     assert any(row["kind"] == "direct" for row in rows) or params.get("kind") == "group"
+
+
+def test_empty_kind_and_search_do_not_filter(client_for):
+    me, other = UserFactory(), UserFactory()
+    group = group_chat(other)
+    direct = direct_chat(me, other)
+
+    assert ids(client_for(me).get(URL, {"kind": "", "search": "  "})) == [direct.pk, group.pk]
