@@ -92,13 +92,15 @@ class Sockets:
 
     def __init__(self) -> None:
         self._open: list[WebsocketCommunicator] = []
+        self._of_user: dict[int, list[WebsocketCommunicator]] = {}
 
     async def __aenter__(self) -> "Sockets":
         return self
 
     async def __aexit__(self, *exc) -> None:
         for communicator in self._open:
-            await communicator.disconnect(timeout=TIMEOUT)
+            if not communicator.future.done():  # a timed-out receive cancels the socket
+                await communicator.disconnect(timeout=TIMEOUT)
 
     async def raw(self, query: str) -> WebsocketCommunicator:
         """A socket at /ws/<query>, connected (the handshake accepted)."""
@@ -114,24 +116,27 @@ class Sockets:
         # A ping answered means connect() finished: the socket is in all its groups.
         await communicator.send_json_to({"type": "ping"})
         assert await communicator.receive_json_from(timeout=TIMEOUT) == {"type": "pong"}
+        self._of_user.setdefault(user.pk, []).append(communicator)
         return communicator
+
+    async def assert_quiet(self, *users) -> None:
+        """Fail if any open socket of these users got a frame not yet read.
+
+        A marker (an event of chat 0, which does not exist) goes through each user's own
+        group; the channel layer delivers one socket's messages in order and the consumer
+        handles them one at a time, so anything sent to a socket before it would come first.
+        """
+        layer = get_channel_layer()
+        for user in users:
+            group = events.user_group(user.pk)
+            await layer.group_send(group, {"type": "chat.subscribe", "chat_id": 0})
+            await layer.group_send(group, {"type": "chat.event", "frame": SENTINEL})
+            for communicator in self._of_user.get(user.pk, []):
+                assert await receive(communicator) == SENTINEL
 
 
 async def receive(communicator) -> dict:
     return await communicator.receive_json_from(timeout=TIMEOUT)
-
-
-async def assert_no_more_frames(communicator, user) -> None:
-    """Fail if the socket got any frame before a marker sent to it now.
-
-    The channel layer delivers one socket's messages in order and the consumer handles them
-    one at a time, so anything sent to the socket before the marker would arrive first. (The
-    marker is an event of chat 0, which does not exist, sent through the user's own group.)
-    """
-    layer, group = get_channel_layer(), events.user_group(user.pk)
-    await layer.group_send(group, {"type": "chat.subscribe", "chat_id": 0})
-    await layer.group_send(group, {"type": "chat.event", "frame": SENTINEL})
-    assert await receive(communicator) == SENTINEL
 
 
 @sync_to_async

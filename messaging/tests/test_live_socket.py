@@ -11,7 +11,6 @@ from chats.tests.factories import group_chat
 from messaging.tests.live_sockets import (
     TIMEOUT,
     Sockets,
-    assert_no_more_frames,
     receive,
     run_async,
     token_for,
@@ -86,7 +85,7 @@ async def test_valid_token_stays_open_and_answers_ping():
         socket = await sockets.open(user)  # open() itself checks ping -> pong
         await socket.send_json_to({"type": "ping", "extra": "ignored"})
         assert await receive(socket) == {"type": "pong"}
-        await assert_no_more_frames(socket, user)
+        await sockets.assert_quiet(user)
 
 
 @sync_to_async
@@ -101,8 +100,10 @@ def make_chat_with_outsider():
 async def test_typing_reaches_other_members_only():
     alice, bob, carol, chat = await make_chat_with_outsider()
     async with Sockets() as sockets:
-        alice_socket, alice_second = await sockets.open(alice), await sockets.open(alice)
-        bob_socket, carol_socket = await sockets.open(bob), await sockets.open(carol)
+        alice_socket = await sockets.open(alice)
+        await sockets.open(alice)  # a second socket of the sender
+        bob_socket = await sockets.open(bob)
+        await sockets.open(carol)
 
         await alice_socket.send_json_to({"type": "typing", "chat_id": chat.pk})
 
@@ -115,16 +116,15 @@ async def test_typing_reaches_other_members_only():
         await alice_socket.send_json_to({"type": "ping"})
         assert await receive(alice_socket) == {"type": "pong"}
         # Not echoed to the sender, nor to the sender's other socket; nothing to outsiders.
-        await assert_no_more_frames(alice_socket, alice)
-        await assert_no_more_frames(alice_second, alice)
-        await assert_no_more_frames(carol_socket, carol)
+        await sockets.assert_quiet(alice, carol)
 
 
 @run_async
 async def test_typing_in_a_chat_one_is_not_in_is_refused():
     _alice, bob, carol, chat = await make_chat_with_outsider()
     async with Sockets() as sockets:
-        carol_socket, bob_socket = await sockets.open(carol), await sockets.open(bob)
+        carol_socket = await sockets.open(carol)
+        await sockets.open(bob)
 
         await carol_socket.send_json_to({"type": "typing", "chat_id": chat.pk})
         assert await receive(carol_socket) == {
@@ -134,7 +134,7 @@ async def test_typing_in_a_chat_one_is_not_in_is_refused():
         }
         await carol_socket.send_json_to({"type": "typing", "chat_id": 999_999})
         assert (await receive(carol_socket))["code"] == "not_a_member"
-        await assert_no_more_frames(bob_socket, bob)
+        await sockets.assert_quiet(bob)
 
 
 GARBAGE = [
@@ -182,4 +182,4 @@ async def test_garbage_frames_get_an_error_and_never_close_the_socket():
         assert await receive(socket) == {"type": "pong"}
         await socket.send_json_to({"type": "typing", "chat_id": chat.pk})
         assert (await receive(bob_socket))["type"] == "typing"
-        await assert_no_more_frames(socket, alice)
+        await sockets.assert_quiet(alice)
