@@ -17,11 +17,16 @@ from chats.models import Chat, Membership
 from chats.selectors import chats_visible_to
 from messaging.models import Like, Message
 
+AUTHOR_DEFERRED = [f.name for f in User._meta.concrete_fields if f.name not in ("id", "username")]
+
 
 def messages_for(user: User) -> QuerySet[Message]:
     """Every message with its author joined and `liked_by_me` for `user` (no scoping)."""
-    return Message.objects.select_related("author").annotate(
-        liked_by_me=Exists(Like.objects.filter(message=OuterRef("pk"), user=user))
+    return (
+        Message.objects.select_related("author")
+        # Only what the representation shows of the author (not the password hash or bio).
+        .defer(*(f"author__{name}" for name in AUTHOR_DEFERRED))
+        .annotate(liked_by_me=Exists(Like.objects.filter(message=OuterRef("pk"), user=user)))
     )
 
 
