@@ -25,3 +25,14 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+
+# The load benchmark (bench/run.py): PostgreSQL + Redis, database chitchat_bench recreated,
+# granian/uvicorn on CPU 0, wrk and the WebSocket client on CPU 1; writes bench/results/.
+# BENCH_SECONDS (15) per endpoint; see bench/run.py for the other knobs.
+$(VENV)/.bench-installed: $(VENV)/.installed bench/requirements.txt
+	$(PY) -m pip install -q -r bench/requirements.txt
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
+	$(PY) -m bench.run

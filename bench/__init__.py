@@ -1,0 +1,1 @@
+"""Load benchmark (not tests): seeding, servers, wrk and WebSocket fan-out, results."""
