@@ -45,9 +45,11 @@ def _add_member_locked(*, chat: Chat, user: User, role: str = Membership.Role.ME
     """Add `user` to a chat whose row the caller holds locked; 409 when it is full."""
     if chat.capacity is not None and chat.memberships.count() >= chat.capacity:
         raise ChatFull()
-    # The read marker starts at the newest message: a new member has nothing unread.
+    # The read marker starts at the newest message: a new member has nothing unread. Read from
+    # the (chat, id) index rather than chat.last_message, which is null once that one is deleted.
+    newest_id = chat.messages.order_by("-id").values_list("id", flat=True).first()
     membership = Membership.objects.create(
-        chat=chat, user=user, role=role, last_read_message_id=chat.last_message_id
+        chat=chat, user=user, role=role, last_read_message_id=newest_id
     )
     events.member_joined(chat_id=chat.pk, user=user, role=str(role))
     return membership

@@ -46,6 +46,18 @@ def test_join_public_chat(client_for, sent, django_capture_on_commit_callbacks):
     assert subscribe[0]["type"] == "chat.subscribe" and subscribe[0]["chat_id"] == chat.pk
 
 
+def test_join_marks_messages_read_even_when_last_message_is_unset(client_for):
+    owner, me = UserFactory(), UserFactory()
+    chat = group_chat(owner)
+    older = Message.objects.create(chat=chat, author=owner, body="older")
+    Chat.objects.filter(pk=chat.pk).update(last_message=None, message_count=1)
+
+    body = client_for(me).post(url(chat, "join/")).json()
+
+    assert body["unread_count"] == 0
+    assert Membership.objects.get(chat=chat, user=me).last_read_message_id == older.pk
+
+
 def test_join_marks_existing_messages_read(client_for):
     owner, me = UserFactory(), UserFactory()
     chat = group_chat(owner)
