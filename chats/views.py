@@ -41,8 +41,9 @@ from chats.serializers import (
 )
 from chitchat.pagination import IdCursorPagination
 
-# Largest id a 64-bit primary key holds; longer digit strings are not ids (404, not a 500).
-ID_REGEX = r"[0-9]{1,18}"
+ID_REGEX = r"[0-9]+"
+# Largest value of a 64-bit primary key: a larger number names nothing (404, never a 500).
+MAX_ID = 2**63 - 1
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input."),
@@ -66,6 +67,12 @@ class MemberCursorPagination(IdCursorPagination):
     """Members in the order they joined."""
 
     ordering = "id"
+
+
+def _id_or_404(value: str) -> int:
+    if int(value) > MAX_ID:
+        raise NotFound()
+    return int(value)
 
 
 def _user_or_400(user_id: int) -> User:
@@ -132,6 +139,10 @@ class ChatViewSet(
         else:
             extra = by_action.get(self.action, [])
         return [IsAuthenticated(), *(permission() for permission in extra)]
+
+    def get_object(self):
+        _id_or_404(self.kwargs["pk"])
+        return super().get_object()
 
     def get_queryset(self):
         if self.action != "list":
@@ -255,7 +266,7 @@ class ChatViewSet(
     )
     def member(self, request, pk=None, user_id=None):
         chat = self.get_object()
-        user = User.objects.filter(pk=int(user_id)).first()
+        user = User.objects.filter(pk=_id_or_404(user_id)).first()
         if user is None:
             raise NotFound("That user is not a member of this chat.")
         if request.method == "DELETE":

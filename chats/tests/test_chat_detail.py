@@ -61,6 +61,29 @@ def test_retrieve_unknown_chat_is_404(client_for):
     assert response.json() == {"detail": response.json()["detail"], "code": "not_found"}
 
 
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("get", ""), ("get", "members/"), ("delete", "members/1/"), ("post", "join/")],
+)
+def test_ids_beyond_64_bits_are_404(client_for, method, suffix):
+    client = client_for(UserFactory())
+
+    response = getattr(client, method)(f"/api/v1/chats/{10**20}/{suffix}")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_member_id_beyond_64_bits_is_404(client_for):
+    owner = UserFactory()
+    chat = group_chat(owner)
+
+    response = client_for(owner).delete(f"/api/v1/chats/{chat.pk}/members/{10**20}/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
 def test_retrieve_requires_authentication(api_client):
     chat = group_chat(UserFactory())
 
