@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # Close code for a missing, bad or expired token (4000-4999 are the application's own).
 CLOSE_UNAUTHORIZED = 4401
+# Standard close code 1013: the server cannot serve the socket right now (layer or DB down).
+CLOSE_TRY_AGAIN_LATER = 1013
 # Client frames are tiny ({"type": "typing", "chat_id": N}); refuse to parse anything big.
 MAX_CLIENT_FRAME = 1024
 
@@ -62,10 +64,19 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.user = user
-        # The user group first, so a (un)subscribe committed while we read the chats is kept.
-        await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
-        for chat_id in await _chat_ids_of(user.pk):
-            await self._subscribe(chat_id)
+        try:
+            # The user group first, so a (un)subscribe committed while we read the chats is
+            # not missed.
+            await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
+            for chat_id in await _chat_ids_of(user.pk):
+                await self._subscribe(chat_id)
+        except Exception:
+            # Redis or the database is down: say "try again later" rather than fail the
+            # handshake with no reason.
+            logger.exception("could not subscribe a new socket of user %s", user.pk)
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         await self.accept()
 
     async def disconnect(self, code):

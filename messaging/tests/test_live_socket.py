@@ -183,3 +183,19 @@ async def test_garbage_frames_get_an_error_and_never_close_the_socket():
         await socket.send_json_to({"type": "typing", "chat_id": chat.pk})
         assert (await receive(bob_socket))["type"] == "typing"
         await sockets.assert_quiet(alice)
+
+
+@run_async
+async def test_socket_closes_with_try_again_later_when_subscribing_fails(monkeypatch):
+    user = await sync_to_async(UserFactory)()
+
+    async def database_down(user_id):
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr("messaging.consumers._chat_ids_of", database_down)
+    async with Sockets() as sockets:
+        communicator = await sockets.raw(f"?token={token_for(user)}")
+        assert await communicator.receive_output(timeout=TIMEOUT) == {
+            "type": "websocket.close",
+            "code": 1013,
+        }
