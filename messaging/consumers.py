@@ -17,6 +17,7 @@ Delivery rules (see messaging/events.py for what is sent):
 
 import logging
 from collections import deque
+from time import monotonic
 
 import orjson
 from channels.db import database_sync_to_async
@@ -33,6 +34,10 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_TRY_AGAIN_LATER = 1013
 # Client frames are tiny ({"type": "typing", "chat_id": N}); refuse to parse anything big.
 MAX_CLIENT_FRAME = 1024
+
+# A socket relays at most one typing per chat per this many seconds; the rest are dropped
+# (typing is a hint, and one client must not make a big chat's sockets busy).
+TYPING_MIN_INTERVAL = 1.0
 
 # How many recent event ids a socket remembers to drop second copies. The second copy comes
 # right behind the first (milliseconds); this only bounds the memory.
@@ -57,6 +62,7 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
         self.chat_ids = set()
         self._recent_ids: deque[str] = deque()
         self._recent_id_set: set[str] = set()
+        self._last_typing: dict[int, float] = {}
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             # Accept first: a refused handshake reaches browsers as a bare 403, no code.
@@ -172,6 +178,10 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
         if chat_id not in self.chat_ids:
             await self._error("not_a_member", "You are not a member of this chat.")
             return
+        now = monotonic()
+        if now - self._last_typing.get(chat_id, -TYPING_MIN_INTERVAL) < TYPING_MIN_INTERVAL:
+            return
+        self._last_typing[chat_id] = now
         frame = events.event_frame(
             type="typing", chat_id=chat_id, data={"user": events.user_ref(self.user)}
         )

@@ -199,3 +199,21 @@ async def test_socket_closes_with_try_again_later_when_subscribing_fails(monkeyp
             "type": "websocket.close",
             "code": 1013,
         }
+
+
+@run_async
+async def test_typing_is_relayed_at_most_once_a_second_per_chat(monkeypatch):
+    alice, bob, _carol, chat = await make_chat_with_outsider()
+    clock = [1000.0]
+    monkeypatch.setattr("messaging.consumers.monotonic", lambda: clock[0])
+    async with Sockets() as sockets:
+        alice_socket, bob_socket = await sockets.open(alice), await sockets.open(bob)
+        for now in (1000.0, 1000.5, 1000.99, 1001.0, 1001.2):
+            clock[0] = now
+            await alice_socket.send_json_to({"type": "typing", "chat_id": chat.pk})
+            # The pong comes once the typing was handled (at `now`), silently.
+            await alice_socket.send_json_to({"type": "ping"})
+            assert await receive(alice_socket) == {"type": "pong"}
+        assert (await receive(bob_socket))["type"] == "typing"  # at 1000.0
+        assert (await receive(bob_socket))["type"] == "typing"  # at 1001.0
+        await sockets.assert_quiet(bob)
