@@ -1,6 +1,8 @@
-"""Admin for moderating users: search, filters, and a deactivate action."""
+"""Admin for moderating users: search, filters, a deactivate action; deletion through
+accounts.services.user_delete, the same code as DELETE /api/v1/users/me/."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import model_ngettext
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -56,6 +58,33 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def get_deleted_objects(self, objs, request):
+        # The stock page lists every message and like of the user; a summary is enough.
+        from chats.models import Membership
+        from messaging.models import Message
+
+        users = list(objs)
+        ids = [user.pk for user in users]
+        model_count = {
+            model_ngettext(User, len(users)): len(users),
+            "messages": Message.objects.filter(author_id__in=ids).count(),
+            "memberships": Membership.objects.filter(user_id__in=ids).count(),
+        }
+        perms_needed = set()
+        if not self.has_delete_permission(request):
+            perms_needed.add(User._meta.verbose_name)
+        return [str(user) for user in users], model_count, perms_needed, []
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        # As DELETE /users/me/: owned chats pass on, like counts follow, tokens are revoked.
+        from accounts.services import user_delete
+
+        user_delete(user=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.order_by("pk"):
+            self.delete_model(request, user)
 
     @admin.action(description="Deactivate selected users (they can no longer sign in)")
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

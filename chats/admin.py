@@ -5,15 +5,14 @@ list_select_related, counters read from denormalised columns, no full-table COUN
 deleted chat goes through chats.services.chat_delete so that its live events are sent.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import model_ngettext
-from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.text import Truncator
 
 from chats.models import Chat, Membership
 
@@ -39,31 +38,8 @@ class PrivacyFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PrefetchedRawIdWidget(ForeignKeyRawIdWidget):
-    """A raw-id widget that labels an already loaded object instead of querying for it.
-
-    The stock widget runs one query per form to print the object's name next to the id,
-    which makes an inline of N rows cost N queries.
-    """
-
-    known: dict = {}  # the form sets {str(id): object} per instance
-
-    def label_and_url_for_value(self, value):
-        obj = self.known.get(str(value))
-        if obj is None:
-            return super().label_and_url_for_value(value)
-        opts = obj._meta
-        try:
-            url = reverse(
-                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=(obj.pk,)
-            )
-        except NoReverseMatch:
-            url = ""
-        return Truncator(obj).words(14), url
-
-
 class FirstMembershipsFormSet(BaseInlineFormSet):
-    """Only the first INLINE_MEMBERSHIPS memberships (owner and admins first), users joined."""
+    """Only the first INLINE_MEMBERSHIPS memberships (owner, admins, members), users joined."""
 
     def get_queryset(self):
         if not hasattr(self, "_first_memberships"):
@@ -77,31 +53,74 @@ class FirstMembershipsFormSet(BaseInlineFormSet):
             self._first_memberships = list(qs[:INLINE_MEMBERSHIPS])
         return self._first_memberships
 
-    def _construct_form(self, i, **kwargs):
-        form = super()._construct_form(i, **kwargs)
-        field = form.fields.get("user")
-        if field is not None and form.instance.pk is not None:
-            widget = field.widget
-            inner = getattr(widget, "widget", widget)  # RelatedFieldWidgetWrapper or not
-            if isinstance(inner, PrefetchedRawIdWidget):
-                inner.known = {str(form.instance.user_id): form.instance.user}
-        return form
+    def clean(self):
+        super().clean()
+        for form in self.initial_forms:
+            if self._should_delete_form(form) and form.instance.role == Membership.Role.OWNER:
+                raise forms.ValidationError("The owner cannot be removed from the chat.")
+
+
+class MembershipRoleForm(forms.ModelForm):
+    """Only the role of a membership changes here, and never to or from owner (ownership
+    passes only when the owner leaves)."""
+
+    class Meta:
+        model = Membership
+        fields = ("role",)
+
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        current = self.instance.role
+        if role != current and Membership.Role.OWNER in (role, current):
+            raise forms.ValidationError("The owner's role cannot be changed, nor given.")
+        return role
+
+
+def membership_save(membership: Membership, changed: list[str]) -> None:
+    """Role changes go through the service that the API uses."""
+    from chats.services import member_role_set
+
+    if "role" in changed:
+        member_role_set(chat=membership.chat, user=membership.user, role=membership.role)
+
+
+def membership_delete(membership: Membership) -> None:
+    """Removal goes through the service: the member gets member.left and stops hearing."""
+    from chats.services import member_remove
+
+    member_remove(chat=membership.chat, user=membership.user)
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipRoleForm
     formset = FirstMembershipsFormSet
     fields = ("user", "role", "joined_at", "last_read_message_id")
-    readonly_fields = ("joined_at",)
-    raw_id_fields = ("user",)
+    # The user is shown, not edited: a membership is added through the API (capacity, events).
+    readonly_fields = ("user", "joined_at", "last_read_message_id")
     extra = 0
     show_change_link = True
     verbose_name_plural = f"memberships (the first {INLINE_MEMBERSHIPS}; all: link above)"
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user":
-            kwargs["widget"] = PrefetchedRawIdWidget(db_field.remote_field, self.admin_site)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ChatAdminForm(forms.ModelForm):
+    class Meta:
+        model = Chat
+        fields = ("name", "description", "passkey", "capacity")
+
+    def clean_capacity(self):
+        # chat_update checks it again under the row lock; this turns it into a form error.
+        capacity = self.cleaned_data["capacity"]
+        if capacity is not None and self.instance.pk is not None:
+            members = self.instance.memberships.count()
+            if capacity < members:
+                raise forms.ValidationError(
+                    f"The chat has {members} members; capacity cannot be lower."
+                )
+        return capacity
 
 
 @admin.register(Chat)
@@ -124,10 +143,12 @@ class ChatAdmin(admin.ModelAdmin):
     search_help_text = "Name contains"
     ordering = ("-id",)
     show_full_result_count = False
-    raw_id_fields = ("created_by", "last_message")
+    form = ChatAdminForm
     readonly_fields = (
         "kind",
         "direct_key",
+        "created_by",
+        "invite_code",
         "created_at",
         "last_activity_at",
         "message_count",
@@ -171,6 +192,31 @@ class ChatAdmin(admin.ModelAdmin):
         # Chats are created through the API (chat_create makes the owner membership).
         return False
 
+    def save_model(self, request, obj, form, change) -> None:
+        from chats.services import UPDATABLE_FIELDS, chat_update
+
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        fields = {name: value for name, value in fields.items() if name in UPDATABLE_FIELDS}
+        if fields:
+            # chat_update re-reads the row under its lock, compares, saves, sends chat.updated.
+            chat_update(chat=obj, **fields)
+            obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        # What formset.save() would record, for the admin's change message.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.initial_forms:
+            membership = inline_form.instance
+            if formset._should_delete_form(inline_form):
+                membership_delete(membership)
+                formset.deleted_objects.append(membership)
+            elif inline_form.has_changed():
+                membership_save(membership, inline_form.changed_data)
+                formset.changed_objects.append((membership, inline_form.changed_data))
+        return None
+
     # -- deletion through the service, with a summary instead of a million-row listing --
     def get_deleted_objects(self, objs, request):
         chats = list(objs)
@@ -207,7 +253,28 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ("chat", "user")
     search_fields = ("user__username", "chat__name")
     search_help_text = "Username or chat name contains"
-    raw_id_fields = ("chat", "user")
-    readonly_fields = ("joined_at",)
+    form = MembershipRoleForm
+    fields = ("chat", "user", "role", "joined_at", "last_read_message_id")
+    readonly_fields = ("chat", "user", "joined_at", "last_read_message_id")
     ordering = ("-id",)
     show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Members join through the API: capacity, passkeys and live events live there.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
+        if obj is not None and obj.role == Membership.Role.OWNER:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        membership_save(obj, form.changed_data)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        membership_delete(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        # The delete action already refused a selection with an owner (has_delete_permission).
+        for membership in queryset.select_related("chat", "user").order_by("pk"):
+            membership_delete(membership)

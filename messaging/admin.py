@@ -1,10 +1,11 @@
 """Admin for moderating messages and likes.
 
 Deleting a message here (the delete page or the bulk action) goes through
-messaging.services.message_delete, the same code as the API: live events are sent and the
-chat's counters stay right. Changelists cost a fixed number of queries with millions of rows:
-joins via list_select_related, the chat filter takes an id rather than listing every chat,
-and the unfiltered row count comes from PostgreSQL's estimate instead of a full COUNT.
+messaging.services.message_delete, and deleting a like through message_unlike: the same code
+as the API, so live events are sent and the counters stay right. Changelists cost a fixed
+number of queries with millions of rows: joins via list_select_related, the chat filter takes
+an id rather than listing every chat, and the unfiltered row count comes from PostgreSQL's
+estimate instead of a full COUNT.
 """
 
 from django.contrib import admin
@@ -152,3 +153,13 @@ class LikeAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def delete_model(self, request: HttpRequest, obj: Like) -> None:
+        # Through the service: the message's like_count follows and message.liked is sent.
+        from messaging.services import message_unlike
+
+        message_unlike(message=obj.message, user=obj.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Like]) -> None:
+        for like in queryset.select_related("message", "user").order_by("pk"):
+            self.delete_model(request, like)

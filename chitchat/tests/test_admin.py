@@ -7,6 +7,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
+from chats.tests.factories import group_chat
 from messaging.models import Like, Message
 
 ROWS = 2000  # of each kind: enough for an N+1 to blow the query budget
@@ -159,43 +160,268 @@ def test_change_page_opens_at_a_fixed_cost(
 def test_chat_page_shows_owner_first_and_links_all_members(crowd, staff_client):
     chat = crowd["chats"][0]
     page = staff_client.get(reverse("admin:chats_chat_change", args=[chat.pk])).content.decode()
-    assert page.count('name="memberships-') > 0
-    assert f'value="{crowd["users"][0].pk}"' in page  # the owner
-    assert f"?chat__id__exact={chat.pk}" in page
     assert 'name="memberships-INITIAL_FORMS" value="50"' in page
+    owner = crowd["users"][0]
+    first_row = page.index('id="memberships-0"')
+    assert owner.username in page[first_row : first_row + 3000]
+    assert f"?chat__id__exact={chat.pk}" in page
 
 
-def test_chat_inline_role_change_saves(crowd, staff_client):
-    chat = Chat.objects.create(name="small")
-    owner, member = crowd["users"][1], crowd["users"][2]
-    owner_ms = Membership.objects.create(chat=chat, user=owner, role="owner")
-    member_ms = Membership.objects.create(chat=chat, user=member, role="member")
+@pytest.mark.parametrize(
+    ("name", "pick"),
+    [
+        ("admin:chats_chat_delete", lambda c: c["chats"][0]),
+        ("admin:accounts_user_delete", lambda c: c["users"][0]),
+        ("admin:messaging_message_delete", lambda c: c["messages"][0]),
+    ],
+)
+def test_delete_confirmation_is_a_summary(
+    name, pick, crowd, staff_client, django_assert_max_num_queries
+):
+    obj = pick(crowd)
+    with django_assert_max_num_queries(10):
+        response = staff_client.get(reverse(name, args=[obj.pk]))
+    assert response.status_code == 200
+    assert "Are you sure" in response.content.decode()
+
+
+# ---------------------------------------------------------------------------
+# Writes go through the services: counters stay right and live events are sent.
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def sent(monkeypatch):
+    """Frames of the chat events sent (on commit) while the test runs."""
+    from messaging import events
+
+    calls = []
+    monkeypatch.setattr(events, "_group_send", lambda group, message: calls.append(message))
+    return calls
+
+
+def frames(sent, type_):
+    return [
+        m["frame"] for m in sent if m.get("type") == "chat.event" and m["frame"]["type"] == type_
+    ]
+
+
+@pytest.fixture
+def talk(db):
+    """alice owns a chat with bob; three messages through the service, the last one liked."""
+    from messaging.services import message_like, message_send
+
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    chat = group_chat(alice, members=[bob], name="talk")
+    messages = [message_send(chat=chat, author=alice, body=f"line {i}")[0] for i in range(3)]
+    message_like(message=messages[-1], user=bob)
+    return {"alice": alice, "bob": bob, "chat": chat, "messages": messages}
+
+
+def test_message_delete_page_goes_through_the_service(
+    talk, staff_client, sent, django_capture_on_commit_callbacks
+):
+    chat, last = talk["chat"], talk["messages"][-1]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:messaging_message_delete", args=[last.pk]), {"post": "yes"}
+        )
+    assert response.status_code == 302
+    chat.refresh_from_db()
+    assert not Message.objects.filter(pk=last.pk).exists()
+    assert chat.message_count == 2
+    assert chat.last_message_id == talk["messages"][1].pk
+    assert [f["data"] for f in frames(sent, "message.deleted")] == [{"id": last.pk}]
+
+
+def test_message_bulk_delete_goes_through_the_service(
+    talk, staff_client, sent, django_capture_on_commit_callbacks
+):
+    chat, messages = talk["chat"], talk["messages"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:messaging_message_changelist"),
+            {
+                "action": "delete_selected",
+                "_selected_action": [m.pk for m in messages[1:]],
+                "post": "yes",
+            },
+        )
+    assert response.status_code == 302
+    chat.refresh_from_db()
+    assert chat.message_count == 1
+    assert chat.last_message_id == messages[0].pk
+    deleted = sorted(f["data"]["id"] for f in frames(sent, "message.deleted"))
+    assert deleted == [m.pk for m in messages[1:]]
+
+
+def test_chat_delete_goes_through_the_service(
+    talk, staff_client, sent, django_capture_on_commit_callbacks
+):
+    chat = talk["chat"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:chats_chat_delete", args=[chat.pk]), {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert not Chat.objects.filter(pk=chat.pk).exists()
+    assert not Message.objects.filter(chat_id=chat.pk).exists()
+    assert frames(sent, "chat.deleted")
+
+
+def test_chat_bulk_delete_goes_through_the_service(
+    talk, staff_client, sent, django_capture_on_commit_callbacks
+):
+    other = group_chat(talk["bob"], name="other")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:chats_chat_changelist"),
+            {
+                "action": "delete_selected",
+                "_selected_action": [talk["chat"].pk, other.pk],
+                "post": "yes",
+            },
+        )
+    assert response.status_code == 302
+    assert not Chat.objects.filter(pk__in=[talk["chat"].pk, other.pk]).exists()
+    assert len(frames(sent, "chat.deleted")) >= 2
+
+
+def chat_form(chat, memberships, **changes):
     data = {
-        "name": "small",
-        "description": "",
-        "passkey": "",
-        "capacity": "",
-        "created_by": "",
-        "invite_code": chat.invite_code,
-        "memberships-TOTAL_FORMS": "2",
-        "memberships-INITIAL_FORMS": "2",
+        "name": chat.name,
+        "description": chat.description,
+        "passkey": chat.passkey,
+        "capacity": "" if chat.capacity is None else str(chat.capacity),
+        "memberships-TOTAL_FORMS": str(len(memberships)),
+        "memberships-INITIAL_FORMS": str(len(memberships)),
         "memberships-MIN_NUM_FORMS": "0",
         "memberships-MAX_NUM_FORMS": "1000",
-        "memberships-0-id": str(owner_ms.pk),
-        "memberships-0-chat": str(chat.pk),
-        "memberships-0-user": str(owner.pk),
-        "memberships-0-role": "owner",
-        "memberships-0-last_read_message_id": "",
-        "memberships-1-id": str(member_ms.pk),
-        "memberships-1-chat": str(chat.pk),
-        "memberships-1-user": str(member.pk),
-        "memberships-1-role": "admin",
-        "memberships-1-last_read_message_id": "",
     }
-    response = staff_client.post(reverse("admin:chats_chat_change", args=[chat.pk]), data)
+    for i, membership in enumerate(memberships):
+        data[f"memberships-{i}-id"] = str(membership.pk)
+        data[f"memberships-{i}-chat"] = str(chat.pk)
+        data[f"memberships-{i}-role"] = membership.role
+    data.update(changes)
+    return data
+
+
+def ordered_memberships(chat):
+    return sorted(chat.memberships.all(), key=lambda m: (m.role != "owner", m.role, m.pk))
+
+
+def test_chat_edit_goes_through_the_service(
+    talk, staff_client, sent, django_capture_on_commit_callbacks
+):
+    chat = talk["chat"]
+    data = chat_form(chat, ordered_memberships(chat), name="renamed", passkey="sesame")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(reverse("admin:chats_chat_change", args=[chat.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
-    member_ms.refresh_from_db()
-    assert member_ms.role == "admin"
+    chat.refresh_from_db()
+    assert (chat.name, chat.passkey) == ("renamed", "sesame")
+    (frame,) = frames(sent, "chat.updated")
+    assert frame["data"]["name"] == "renamed"
+    assert "passkey" not in frame["data"]
+
+
+def test_chat_capacity_below_members_is_a_form_error(talk, staff_client):
+    chat = talk["chat"]
+    data = chat_form(chat, ordered_memberships(chat), capacity="2")
+    data["capacity"] = "2"
+    Membership.objects.create(chat=chat, user=UserFactory())
+    response = staff_client.post(reverse("admin:chats_chat_change", args=[chat.pk]), data)
+    assert response.status_code == 200
+    assert "capacity cannot be lower" in response.content.decode()
+    chat.refresh_from_db()
+    assert chat.capacity is None
+
+
+def test_inline_role_change_and_removal_go_through_the_services(
+    talk, staff_client, sent, django_capture_on_commit_callbacks
+):
+    chat, bob = talk["chat"], talk["bob"]
+    carol = UserFactory()
+    Membership.objects.create(chat=chat, user=carol)
+    memberships = ordered_memberships(chat)
+    data = chat_form(chat, memberships)
+    index = {m.user_id: i for i, m in enumerate(memberships)}
+    data[f"memberships-{index[bob.pk]}-role"] = "admin"
+    data[f"memberships-{index[carol.pk]}-DELETE"] = "on"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(reverse("admin:chats_chat_change", args=[chat.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Membership.objects.get(chat=chat, user=bob).role == "admin"
+    assert not Membership.objects.filter(chat=chat, user=carol).exists()
+    (left,) = frames(sent, "member.left")
+    assert left["data"]["user"]["id"] == carol.pk
+
+
+@pytest.mark.parametrize("change", ["remove_owner", "demote_owner", "promote_to_owner"])
+def test_inline_cannot_touch_ownership(change, talk, staff_client):
+    chat = talk["chat"]
+    memberships = ordered_memberships(chat)
+    data = chat_form(chat, memberships)
+    if change == "remove_owner":
+        data["memberships-0-DELETE"] = "on"
+    elif change == "demote_owner":
+        data["memberships-0-role"] = "member"
+    else:
+        data["memberships-1-role"] = "owner"
+    response = staff_client.post(reverse("admin:chats_chat_change", args=[chat.pk]), data)
+    assert response.status_code == 200  # the form again, with the error
+    assert Membership.objects.get(chat=chat, role="owner").user == talk["alice"]
+    assert chat.memberships.count() == 2
+
+
+def test_membership_admin_removal_spares_owners(
+    talk, staff_client, sent, django_capture_on_commit_callbacks
+):
+    chat = talk["chat"]
+    owner = Membership.objects.get(chat=chat, role="owner")
+    member = Membership.objects.get(chat=chat, role="member")
+    page = staff_client.get(reverse("admin:chats_membership_delete", args=[owner.pk]))
+    assert page.status_code == 403
+    url = reverse("admin:chats_membership_changelist")
+    refused = staff_client.post(
+        url,
+        {"action": "delete_selected", "_selected_action": [owner.pk, member.pk], "post": "yes"},
+    )
+    assert refused.status_code == 403
+    assert chat.memberships.count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            url, {"action": "delete_selected", "_selected_action": [member.pk], "post": "yes"}
+        )
+    assert response.status_code == 302
+    assert list(chat.memberships.values_list("role", flat=True)) == ["owner"]
+    (left,) = frames(sent, "member.left")
+    assert left["data"]["user"]["id"] == talk["bob"].pk
+
+
+def test_like_delete_goes_through_the_service(
+    talk, staff_client, sent, django_capture_on_commit_callbacks
+):
+    like = Like.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:messaging_like_delete", args=[like.pk]), {"post": "yes"}
+        )
+    assert response.status_code == 302
+    message = talk["messages"][-1]
+    message.refresh_from_db()
+    assert message.like_count == 0
+    (frame,) = frames(sent, "message.liked")
+    assert frame["data"]["liked"] is False
+
+
+def test_user_delete_goes_through_the_service(talk, staff_client):
+    alice, bob, chat = talk["alice"], talk["bob"], talk["chat"]
+    response = staff_client.post(
+        reverse("admin:accounts_user_delete", args=[alice.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=alice.pk).exists()
+    # As when an owner leaves: the chat passes on to bob.
+    assert Membership.objects.get(chat=chat, user=bob).role == "owner"
 
 
 def test_deactivate_action(crowd, staff_client):
