@@ -26,6 +26,10 @@ class LoginLockout:
     same count. After LOGIN_MAX_FAILURES failures within LOGIN_FAILURE_WINDOW seconds every
     attempt for that identifier is refused with 429, whatever the password, until the window
     that started with the first failure ends.
+
+    Each attempt takes its slot with an atomic increment *before* the password is checked,
+    so a burst of parallel guesses cannot all slip past a not-yet-updated count; a success
+    clears the counter.
     """
 
     def __init__(self, identifier: str):
@@ -35,27 +39,28 @@ class LoginLockout:
         self.window = settings.LOGIN_FAILURE_WINDOW
         self.limit = settings.LOGIN_MAX_FAILURES
 
-    def check(self) -> None:
-        """Raise Throttled (429 with Retry-After) when the identifier is locked out."""
-        if (cache.get(self.count_key) or 0) < self.limit:
+    def attempt(self) -> None:
+        """Count an attempt; raise Throttled (429 with Retry-After) beyond the limit."""
+        # add() only sets a missing key, so the window starts at the first attempt and later
+        # ones do not extend it (incr keeps the key's expiry, in Redis and in local memory).
+        now = time.time()
+        cache.add(self.start_key, now, timeout=self.window)
+        cache.add(self.count_key, 0, timeout=self.window)
+        try:
+            count = cache.incr(self.count_key)
+        except ValueError:  # expired between add() and incr(): a new window
+            cache.set(self.start_key, now, timeout=self.window)
+            cache.add(self.count_key, 1, timeout=self.window)
+            count = 1
+        if count <= self.limit:
             return
         started = cache.get(self.start_key)
-        remaining = self.window if started is None else started + self.window - time.time()
+        remaining = self.window if started is None else started + self.window - now
         raise Throttled(
             wait=max(1, math.ceil(remaining)),
             detail="Too many failed login attempts; try again later.",
         )
 
-    def record_failure(self) -> None:
-        # add() only sets a missing key, so the window starts at the first failure and the
-        # counter's expiry is not extended by later failures (incr keeps the TTL).
-        now = time.time()
-        cache.add(self.start_key, now, timeout=self.window)
-        cache.add(self.count_key, 0, timeout=self.window)
-        try:
-            cache.incr(self.count_key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(self.count_key, 1, timeout=self.window)
-
     def reset(self) -> None:
+        """A successful login: the identifier starts again with a clean count."""
         cache.delete_many([self.count_key, self.start_key])

@@ -140,7 +140,7 @@ class TokenObtainView(PublicAuthView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         lockout = LoginLockout(data.get("username") or data["email"])
-        lockout.check()
+        lockout.attempt()
         user = credentials_authenticate(
             request,
             username=data.get("username"),
@@ -148,7 +148,6 @@ class TokenObtainView(PublicAuthView):
             password=data["password"],
         )
         if user is None:
-            lockout.record_failure()
             raise AuthenticationFailed(
                 "No active account found with the given credentials.", code="bad_credentials"
             )
