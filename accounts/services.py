@@ -1,5 +1,8 @@
 """Account writes: registration, profile updates, passwords, token revocation, deletion."""
 
+import logging
+import smtplib
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
@@ -10,6 +13,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
@@ -102,6 +107,15 @@ def password_reset_request(*, email: str) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     link = f"{settings.FRONTEND_URL.rstrip('/')}/reset-password?uid={uid}&token={token}"
+    try:
+        _send_reset_mail(user=user, link=link, uid=uid, token=token)
+    except (OSError, smtplib.SMTPException):
+        # The answer must not depend on whether an account exists, so a mail failure is
+        # logged rather than surfaced.
+        logger.exception("password-reset email to user %s failed", user.pk)
+
+
+def _send_reset_mail(*, user: User, link: str, uid: str, token: str) -> None:
     send_mail(
         subject="Reset your Chit-Chat password",
         message=(

@@ -169,3 +169,13 @@ def test_password_reset_confirm_missing_fields_400(api_client):
     response = api_client.post(CONFIRM, {})
     assert response.status_code == 400
     assert set(response.json()) == {"uid", "token", "new_password"}
+
+
+@pytest.mark.django_db
+def test_password_reset_mail_failure_still_204(api_client, user, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr("accounts.services.send_mail", broken)
+    response = api_client.post(RESET, {"email": user.email})
+    assert response.status_code == 204
