@@ -3,6 +3,7 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
 
 from accounts.models import User
 
@@ -13,6 +14,24 @@ class JWTAuthentication(SimpleJWTAuthentication):
     simplejwt already answers 401 when the user no longer exists or is inactive, so a
     deleted or deactivated user's tokens stop working at once.
     """
+
+    def get_validated_token(self, raw_token: bytes):
+        try:
+            return super().get_validated_token(raw_token)
+        except InvalidToken as exc:
+            # simplejwt nests per-token-class messages in the body; clients get the plain
+            # {"detail", "code"} of every other error, with the most telling message.
+            raise InvalidToken(_first_message(exc.detail)) from None
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for message in detail.get("messages") or ():
+            if isinstance(message, dict) and message.get("message"):
+                return str(message["message"])
+        if detail.get("detail"):
+            return str(detail["detail"])
+    return str(InvalidToken.default_detail)
 
 
 class JWTAuthenticationScheme(SimpleJWTScheme):

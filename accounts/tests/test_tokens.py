@@ -189,9 +189,21 @@ def test_requests_without_or_with_bad_token_401(api_client, user):
     }
     response = bearer("garbage").get(ME)
     assert response.status_code == 401
-    assert response.json()["code"] == "token_not_valid"
+    assert response.json() == {"detail": "Token is invalid", "code": "token_not_valid"}
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
     refresh_as_access = str(RefreshToken.for_user(user))
-    assert bearer(refresh_as_access).get(ME).status_code == 401
+    response = bearer(refresh_as_access).get(ME)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Token has wrong type", "code": "token_not_valid"}
+
+
+@pytest.mark.django_db
+def test_expired_access_token_401(user):
+    access = RefreshToken.for_user(user).access_token
+    access.set_exp(lifetime=-access.lifetime)
+    response = bearer(str(access)).get(ME)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Token is expired", "code": "token_not_valid"}
 
 
 @pytest.mark.django_db
