@@ -259,6 +259,7 @@ class Command(BaseCommand):
     def reset(self) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE wants none pending
                 cursor.execute(
                     "TRUNCATE messaging_like, messaging_message, chats_membership, chats_chat"
                 )

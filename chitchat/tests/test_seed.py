@@ -1,0 +1,198 @@
+"""seed_chitchat: demo data on an empty database, idempotent, consistent counters, a login
+that works, and the size options."""
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, F, Max, Q
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from chats.models import Chat, Membership
+from chitchat.management.commands import seed_chitchat
+from messaging.models import Like, Message
+
+
+def seed(*args) -> str:
+    out = io.StringIO()
+    call_command("seed_chitchat", *args, stdout=out)
+    return out.getvalue()
+
+
+def assert_consistent():
+    """Every denormalised value matches the rows it summarises."""
+    chats = Chat.objects.annotate(n=Count("messages"), top=Max("messages__id"))
+    for chat in chats:
+        assert (chat.message_count, chat.last_message_id) == (chat.n, chat.top), chat.pk
+        if chat.top is not None:
+            newest = Message.objects.get(pk=chat.top)
+            assert chat.last_activity_at == newest.created_at
+    assert not Message.objects.annotate(n=Count("likes")).exclude(n=F("like_count")).exists()
+    # One owner per group chat, two plain members per direct chat.
+    owners = Chat.objects.filter(kind="group").annotate(
+        owners=Count("memberships", filter=Q(memberships__role="owner"))
+    )
+    assert set(owners.values_list("owners", flat=True)) == {1}
+    directs = Chat.objects.filter(kind="direct").annotate(n=Count("memberships"))
+    assert set(directs.values_list("n", flat=True)) <= {2}
+    # Authors are members of their chats; likes come from members.
+    for message in Message.objects.all()[:300]:
+        assert Membership.objects.filter(chat_id=message.chat_id, user_id=message.author_id)
+    for like in Like.objects.select_related("message")[:300]:
+        assert Membership.objects.filter(chat_id=like.message.chat_id, user_id=like.user_id)
+    # Read markers point at messages of their own chat.
+    for membership in Membership.objects.exclude(last_read_message_id=None)[:300]:
+        message = Message.objects.get(pk=membership.last_read_message_id)
+        assert message.chat_id == membership.chat_id
+    # Each chat's ids increase with time, as if sent one after the other.
+    for chat in Chat.objects.all()[:20]:
+        times = list(chat.messages.order_by("id").values_list("created_at", flat=True))
+        assert times == sorted(times)
+
+
+@pytest.mark.django_db
+def test_empty_database_gets_demo_data():
+    out = seed()
+    demo = User.objects.get(username="demo")
+    assert demo.check_password("chitchat-demo-pass")
+    for name in seed_chitchat.PEOPLE:
+        assert User.objects.get(username=name).check_password("chitchat-demo-pass")
+    groups = Chat.objects.filter(kind="group")
+    assert groups.filter(passkey="").exists()
+    assert groups.exclude(passkey="").exists()
+    assert Chat.objects.filter(kind="direct", memberships__user=demo).count() == len(
+        seed_chitchat.PEOPLE
+    )
+    assert Message.objects.count() >= 500
+    assert Like.objects.exists()
+    assert groups.filter(name=seed_chitchat.WELCOME, memberships__user=demo).exists()
+    assert "Demo login: username 'demo', password 'chitchat-demo-pass'" in out
+    assert_consistent()
+
+
+@pytest.mark.django_db
+def test_second_run_succeeds_and_adds_nothing():
+    seed()
+    counts = (User.objects.count(), Chat.objects.count(), Message.objects.count())
+    out = seed()
+    assert "already there" in out
+    assert (User.objects.count(), Chat.objects.count(), Message.objects.count()) == counts
+    assert User.objects.filter(username__iexact="demo").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_printed_login_works_through_the_api():
+    out = seed()
+    username, password = re.search(r"username '([^']+)', password '([^']+)'", out).groups()
+    client = APIClient()
+    response = client.post("/api/v1/auth/token/", {"username": username, "password": password})
+    assert response.status_code == 200, response.content
+    token = response.json()["access"]
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    chats = client.get("/api/v1/chats/?mine=true")
+    assert chats.status_code == 200
+    assert len(chats.json()["results"]) > 5
+    # The private chats' passkey is printed too, and works for someone outside the chat.
+    passkey = re.search(r"passkey: '([^']+)'", out).group(1)
+    outsider = User.objects.create_user("outsider", "outsider@example.com", "x-pass-9876")
+    private = Chat.objects.filter(kind="group").exclude(passkey="").first()
+    Membership.objects.filter(chat=private, user=outsider).delete()
+    client.force_authenticate(outsider)
+    joined = client.post(f"/api/v1/chats/{private.pk}/join/", {"passkey": passkey})
+    assert joined.status_code == 200, joined.content
+
+
+@pytest.mark.django_db
+def test_a_changed_demo_password_is_restored():
+    seed()
+    demo = User.objects.get(username="demo")
+    demo.set_password("something-else-123")
+    demo.save()
+    seed()
+    demo.refresh_from_db()
+    assert demo.check_password("chitchat-demo-pass")
+
+
+@pytest.mark.django_db
+def test_size_options_and_exact_chats():
+    seed()
+    before_groups = Chat.objects.filter(kind="group").count()
+    before_messages = Message.objects.count()
+    out = seed("--users", "40", "--chats", "3", "--messages", "40", "--chat-messages", "7,25")
+    assert User.objects.filter(username__startswith=seed_chitchat.BULK_PREFIX).count() == 40
+    assert Message.objects.count() == before_messages + 40 + 7 + 25
+    assert Chat.objects.get(name="bench 7").messages.count() == 7
+    bench = Chat.objects.get(name="bench 25")
+    assert bench.message_count == 25
+    assert bench.memberships.filter(user__username="demo").exists()
+    assert Chat.objects.filter(kind="group").count() == before_groups + 3 + 2
+    assert "Seeded" in out
+    assert_consistent()
+    # --users is a total: asking again for as many, or fewer, creates none.
+    seed("--users", "12", "--chats", "0", "--messages", "0")
+    assert User.objects.filter(username__startswith=seed_chitchat.BULK_PREFIX).count() == 40
+
+
+@pytest.mark.django_db
+def test_reset_starts_over():
+    seed()
+    other = User.objects.create_user("keeper", "keeper@example.com", "keeper-pass-123")
+    seed("--users", "5", "--chats", "2", "--messages", "30")
+    out = seed("--reset")
+    assert "Reset" in out
+    assert User.objects.filter(pk=other.pk).exists()  # not a seed user: kept
+    assert User.objects.filter(username__startswith=seed_chitchat.BULK_PREFIX).count() == (
+        seed_chitchat.DEFAULT_USERS
+    )
+    assert Chat.objects.filter(name=seed_chitchat.WELCOME).count() == 1
+    assert Message.objects.count() == seed_chitchat.DEFAULT_MESSAGES
+    assert_consistent()
+
+
+@pytest.mark.django_db
+def test_bad_option_values_are_refused():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        seed("--chat-messages", "10,abc")
+    with pytest.raises(CommandError):
+        seed("--messages", "-1")
+
+
+def test_help_lists_the_options():
+    out = io.StringIO()
+    command = seed_chitchat.Command(stdout=out)
+    help_text = command.create_parser("manage.py", "seed_chitchat").format_help()
+    for option in ("--users", "--chats", "--messages", "--chat-messages", "--reset"):
+        assert option in help_text
+    assert "chitchat-demo-pass" in help_text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_bulk_load_path_rebuilds_indexes_and_foreign_keys(monkeypatch, django_db_blocker):
+    """The PostgreSQL bulk path (indexes and FKs dropped, then rebuilt) leaves the same
+    schema and consistent data."""
+    from django.db import connection
+
+    def schema():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename IN ('messaging_message', 'messaging_like') ORDER BY 1"
+            )
+            indexes = cursor.fetchall()
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid "
+                "IN ('messaging_message'::regclass, 'messaging_like'::regclass) ORDER BY 1"
+            )
+            return indexes, cursor.fetchall()
+
+    before = schema()
+    monkeypatch.setattr(seed_chitchat, "BULK_LOAD_THRESHOLD", 10)
+    seed("--users", "10", "--chats", "4", "--messages", "300", "--chat-messages", "50")
+    assert schema() == before
+    assert Message.objects.count() == 350
+    assert_consistent()
