@@ -53,14 +53,16 @@ def markdown(data: dict) -> str:
         )
         lines += [
             "",
-            "| phase | msgs/s | sent | expected | delivered | lost | p50 ms | p99 ms | max ms |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| phase | msgs/s | sent | expected | delivered | lost | p50 ms | p99 ms | max ms "
+            "| CPU client / server |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for ph in fan.get("phases", []):
             lines.append(
                 f"| {ph['mode']} | {fmt(ph['rate_per_s'], 0)} | {fmt(ph['messages_sent'])} | "
                 f"{fmt(ph['expected'])} | {fmt(ph['delivered'])} | {fmt(ph['lost'])} | "
-                f"{fmt(ph['p50_ms'])} | {fmt(ph['p99_ms'])} | {fmt(ph['max_ms'])} |"
+                f"{fmt(ph['p50_ms'])} | {fmt(ph['p99_ms'])} | {fmt(ph['max_ms'])} | "
+                f"{fmt(ph.get('client_cpu_share'), 2)} / {fmt(ph.get('server_cpu_share'), 2)} |"
             )
     lines += ["", "![newest-50 list latency](list_latency.png)", ""]
     return "\n".join(lines)

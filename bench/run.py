@@ -352,7 +352,7 @@ def measure_queries(scs: list[dict]) -> dict:
         return {}
 
 
-def run_fanout(fixtures_path: Path) -> dict:
+def run_fanout(fixtures_path: Path, server_pid: int) -> dict:
     out = WORK / "fanout.json"
     out.unlink(missing_ok=True)
     command = [
@@ -375,6 +375,8 @@ def run_fanout(fixtures_path: Path) -> dict:
         str(WS_SECONDS),
         "--out",
         str(out),
+        "--server-pid",
+        str(server_pid),
     ]
     try:
         done = subprocess.run(
@@ -470,12 +472,13 @@ def main() -> None:
     fanout = None
     if os.environ.get("BENCH_SKIP_FANOUT") != "1":
         log(f"WebSocket fan-out: {SOCKETS} sockets, {WS_SECONDS} s per phase")
-        fanout = run_fanout(fixtures_path)
+        fanout = run_fanout(fixtures_path, _servers[1].pid)
         for phase in fanout.get("phases", []):
             log(
                 f"{phase['phase']:>9}: sent {phase['messages_sent']}, delivered "
                 f"{phase['delivered']}/{phase['expected']}, lost {phase['lost']}, "
-                f"p50 {phase['p50_ms']} ms, p99 {phase['p99_ms']} ms"
+                f"p50 {phase['p50_ms'] or 0:.1f} ms, p99 {phase['p99_ms'] or 0:.1f} ms, "
+                f"CPU client {phase['client_cpu_share']}, server {phase['server_cpu_share']}"
             )
         if fanout.get("error"):
             log(f"fan-out failed: {fanout['error']}")

@@ -9,7 +9,8 @@ each phase it starts a `send` subprocess that sends `rate` messages per second f
          real path is compared with).
 Each body carries "fanout <phase> <seq> <unix time at send>", so the receiver computes the
 latency from send to receipt (same machine, same clock). Expected deliveries are
-messages sent x sockets open; lost = expected - delivered after a drain period.
+messages sent x sockets open; lost = expected - delivered once no delivery has come for
+3 s (--drain), at most 45 s (--drain-max) after the last send: late is not lost.
 
 Usage: python -m bench.ws_fanout receive --fixtures F --ws URL --http URL --out FILE
 """
@@ -22,10 +23,22 @@ import os
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import orjson
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process (Linux /proc), None when unknown."""
+    if not pid:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -108,7 +121,9 @@ async def send_layer(args) -> dict:
             "client_id": None,
         }
         frame = event_frame(type="message.created", chat_id=args.chat, data=data)
-        await layer.group_send(chat_group(args.chat), {"type": "chat.event", "frame": frame})
+        # The channel-layer message the app's emitters send (messaging/events.py).
+        message = {"type": "chat.event", "frame": frame, "id": uuid.uuid4().hex}
+        await layer.group_send(chat_group(args.chat), message)
         sent += 1
     return {"sent": sent, "statuses": {"group_send": sent}}
 
@@ -123,6 +138,7 @@ class Receiver:
         self.pongs = 0
         self.closed: dict[str, int] = {}
         self.other_frames = 0
+        self.last_frame_at = time.monotonic()
 
     async def read(self, ws) -> None:
         from websockets.exceptions import ConnectionClosed
@@ -130,6 +146,7 @@ class Receiver:
         try:
             async for raw in ws:
                 now = time.time()
+                self.last_frame_at = time.monotonic()
                 frame = orjson.loads(raw)
                 kind = frame.get("type")
                 if kind == "message.created":
@@ -199,6 +216,9 @@ async def run_phase(args, receiver: Receiver, open_count: int, mode: str, rate: 
         "--http",
         args.http,
     ]
+    # CPU used during the phase, by this client and by the ASGI server: a side at 100 % of
+    # its core is the one that limits the figures.
+    wall0, client0, server0 = time.monotonic(), time.process_time(), cpu_seconds(args.server_pid)
     proc = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate()
     try:
@@ -218,6 +238,9 @@ async def run_phase(args, receiver: Receiver, open_count: int, mode: str, rate: 
             break
         await asyncio.sleep(0.1)
     drain_seconds = time.monotonic() + args.drain_max - cap
+    wall = time.monotonic() - wall0
+    server1 = cpu_seconds(args.server_pid)
+    server_cpu = None if server0 is None or server1 is None else (server1 - server0) / wall
     delivered = receiver.delivered.get(phase, 0)
     latencies = receiver.latencies.get(phase, [])
     ms = [x * 1000 for x in latencies]
@@ -237,6 +260,8 @@ async def run_phase(args, receiver: Receiver, open_count: int, mode: str, rate: 
         "max_ms": max(ms) if ms else None,
         "mean_ms": statistics.fmean(ms) if ms else None,
         "drain_seconds": round(drain_seconds, 1),
+        "client_cpu_share": round((time.process_time() - client0) / wall, 2),
+        "server_cpu_share": None if server_cpu is None else round(server_cpu, 2),
         "http_send_p50_ms": sender.get("send_p50_ms"),
         "http_send_p99_ms": sender.get("send_p99_ms"),
     }
@@ -268,10 +293,14 @@ async def receive(args) -> dict:
         "phases": [],
     }
     if open_count:
-        for mode, rate in [(m, float(r)) for m in args.modes for r in args.rates]:
+        # At each rate the bare group_send first, then the real path; between phases, wait
+        # until the sockets are quiet so one phase's backlog does not time the next.
+        for mode, rate in [(m, float(r)) for r in args.rates for m in args.modes]:
+            cap = time.monotonic() + 30
+            while time.monotonic() - receiver.last_frame_at < 2 and time.monotonic() < cap:
+                await asyncio.sleep(0.2)
             open_now = sum(1 for ws in sockets if ws.close_code is None)
             result["phases"].append(await run_phase(args, receiver, open_now, mode, rate))
-            await asyncio.sleep(1)
     result["closed_by_server"] = dict(receiver.closed)
     result["other_frames"] = receiver.other_frames
     for ws in sockets:
@@ -286,12 +315,13 @@ def main() -> None:
     parser.add_argument("--ws", default="ws://127.0.0.1:8102/ws/")
     parser.add_argument("--http", default="http://127.0.0.1:8101")
     parser.add_argument("--out")
+    parser.add_argument("--server-pid", type=int, help="the ASGI server's pid (CPU shares)")
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--drain", type=float, default=3)
-    parser.add_argument("--drain-max", type=float, default=90)
+    parser.add_argument("--drain-max", type=float, default=45)
     parser.add_argument("--rates", type=lambda s: s.split(","), default=["5", "20"])
-    parser.add_argument("--modes", type=lambda s: s.split(","), default=["http", "layer"])
+    parser.add_argument("--modes", type=lambda s: s.split(","), default=["layer", "http"])
     # send only
     parser.add_argument("--mode", choices=["http", "layer"])
     parser.add_argument("--rate", type=float)
