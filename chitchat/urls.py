@@ -14,3 +14,6 @@ urlpatterns = [
     path("api/v1/", include("messaging.urls")),
     path("api/", include("chitchat.docs_urls")),
 ]
+
+handler404 = "chitchat.exceptions.page_not_found"
+handler500 = "chitchat.exceptions.server_error"
