@@ -178,3 +178,20 @@ def test_message_schema_matches_the_contract(schema, operations):
         "liked_by_me",
         "client_id",
     }
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/chats/abc/join/", "/api/v1/messages/null,null/like/", "/api/v1/nothing/"]
+)
+def test_an_api_url_matching_no_route_is_a_json_404(path, db):
+    """What the schema promises for 404 (the error body), also for ids that are not numbers."""
+    response = Client().post(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_pages_outside_the_api_keep_html_404(db):
+    response = Client().get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
