@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
+from accounts.authentication import user_access_lock
 from accounts.models import User
 
 
@@ -90,7 +91,10 @@ class UserAdmin(DjangoUserAdmin):
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         # A moderator cannot lock themself out by mistake.
         queryset = queryset.exclude(pk=request.user.pk)
-        count = queryset.filter(is_active=True).update(is_active=False)
+        user_ids = list(queryset.filter(is_active=True).values_list("pk", flat=True))
+        count = User.objects.filter(pk__in=user_ids).update(is_active=False)
+        for user_id in user_ids:  # update() sends no post_save: lock their tokens here
+            user_access_lock(user_id=user_id)
         self.message_user(
             request,
             ngettext("%d user deactivated.", "%d users deactivated.", count) % count,

@@ -1,7 +1,7 @@
 """The user: Django's user with the contract's profile fields, unique ignoring case."""
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.functions import Lower
 
 
@@ -28,3 +28,17 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    @classmethod
+    def from_token(cls, user_id: int) -> "User":
+        """A user known only by id (from a verified token); the rest loads on first use."""
+        user = cls.from_db(DEFAULT_DB_ALIAS, ["id"], [user_id])
+        user._load_rest_at_once = True
+        return user
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        # Django loads one deferred field per query; a token user loads all of them in one.
+        if fields is not None and getattr(self, "_load_rest_at_once", False):
+            self._load_rest_at_once = False
+            fields = list({*fields, *self.get_deferred_fields()})
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)

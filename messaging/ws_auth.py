@@ -37,7 +37,7 @@ def user_for_token(raw_token: str):
     authentication = JWTAuthentication()
     try:
         validated = authentication.get_validated_token(raw_token.encode())
-        user = authentication.get_user(validated)
+        user = authentication.get_stored_user(validated)
     except (InvalidToken, TokenError, AuthenticationFailed, ValueError, TypeError):
         return AnonymousUser()
     if not user.is_active:  # get_user checks it too; kept in case that class changes
