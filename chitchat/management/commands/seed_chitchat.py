@@ -261,7 +261,8 @@ class Command(BaseCommand):
             if connection.vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE wants none pending
                 cursor.execute(
-                    "TRUNCATE messaging_like, messaging_message, chats_membership, chats_chat"
+                    "TRUNCATE messaging_like, messaging_message, chats_membership, chats_chat "
+                    "RESTART IDENTITY"
                 )
             else:
                 cursor.execute("UPDATE chats_chat SET last_message_id = NULL")
