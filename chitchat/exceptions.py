@@ -5,8 +5,7 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError, IntegrityError
-from django.http import Http404, JsonResponse
-from django.views import defaults
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -57,18 +56,3 @@ def exception_handler(exc, context):
             return response
         response.data = {"detail": str(detail), "code": getattr(detail, "code", exc.default_code)}
     return response
-
-
-def page_not_found(request, exception):
-    """handler404: a URL that matches no route (a non-numeric id) is a JSON error under
-    /api/, like every other API error; elsewhere Django's page."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request):
-    """handler500: JSON under /api/ (the exception is logged by Django)."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
-    return defaults.server_error(request)

@@ -58,6 +58,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "chitchat.urls"
+# API paths end with "/"; a missing slash is a JSON 404, never a redirect that drops a body.
+APPEND_SLASH = False
 WSGI_APPLICATION = "chitchat.wsgi.application"
 ASGI_APPLICATION = "chitchat.asgi.application"
 AUTH_USER_MODEL = "accounts.User"

@@ -1,8 +1,9 @@
 """Top-level routes: each app's router under /api/v1/, admin, schema and docs, /healthz."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from chitchat.error_views import api_not_found
 from chitchat.health import healthz
 
 urlpatterns = [
@@ -13,7 +14,9 @@ urlpatterns = [
     path("api/v1/", include("chats.urls")),
     path("api/v1/", include("messaging.urls")),
     path("api/", include("chitchat.docs_urls")),
+    # Last: anything else under /api/ is a JSON 404, whatever DEBUG says.
+    re_path(r"^api/(?P<path>.*)$", api_not_found),
 ]
 
-handler404 = "chitchat.exceptions.page_not_found"
-handler500 = "chitchat.exceptions.server_error"
+handler404 = "chitchat.error_views.page_not_found"
+handler500 = "chitchat.error_views.server_error"
