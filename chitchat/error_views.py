@@ -2,6 +2,7 @@
 
 from django.http import JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 
 def page_not_found(request, exception):
@@ -12,6 +13,7 @@ def page_not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+@csrf_exempt  # else a POST/DELETE gets Django's HTML CSRF 403 instead of the 404
 def api_not_found(request, path: str = ""):
     """The last /api/ route: unknown API paths are a JSON 404 also with DEBUG on (where
     Django would show its HTML debug page instead of calling handler404)."""
