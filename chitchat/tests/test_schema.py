@@ -185,7 +185,8 @@ def test_message_schema_matches_the_contract(schema, operations):
 )
 def test_an_api_url_matching_no_route_is_a_json_404(path, db):
     """What the schema promises for 404 (the error body), also for ids that are not numbers."""
-    response = Client().post(path)
+    # A browser-like client: CSRF enforced, as on a real server (the test client skips it).
+    response = Client(enforce_csrf_checks=True).post(path, HTTP_COOKIE="csrftoken=abc")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
