@@ -472,3 +472,24 @@ def test_staff_without_permissions_is_refused(db):
 def test_no_add_page_for_chats_messages_likes(staff_client):
     for name in ("admin:chats_chat_add", "admin:messaging_message_add", "admin:messaging_like_add"):
         assert staff_client.get(reverse(name)).status_code == 403
+
+
+@pytest.mark.postgres
+def test_unfiltered_message_count_comes_from_the_statistics(
+    crowd, staff_client, monkeypatch, django_assert_max_num_queries
+):
+    """Above EXACT_COUNT_LIMIT rows the changelist reads pg_class.reltuples, not COUNT(*)."""
+    from django.db import connection
+
+    from messaging import admin as messaging_admin
+
+    monkeypatch.setattr(messaging_admin, "EXACT_COUNT_LIMIT", 10)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE messaging_message")
+    with django_assert_max_num_queries(8) as captured:
+        response = staff_client.get(reverse("admin:messaging_message_changelist"))
+    assert response.status_code == 200
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert any("reltuples" in s for s in sql)
+    assert not any("COUNT(*)" in s and "messaging_message" in s for s in sql)
+    assert f"{ROWS} messages" in response.content.decode().replace(",", "")
