@@ -49,7 +49,9 @@ def markdown(data: dict) -> str:
             f": {fan.get('sockets_open', 0)} of {fan.get('sockets_requested', 0)} sockets open "
             f"(connected in {fmt(fan.get('connect_seconds'))} s), one chat, "
             f"{fan.get('phases', [{}])[0].get('seconds', '?') if fan.get('phases') else '?'} s "
-            "per phase; `http` = POST through the API, `layer` = bare Channels group_send."
+            "per phase; `http` = POST through the API, `layer` = bare Channels group_send; "
+            "latency from send to receipt; lost = not delivered when none has come for 3 s "
+            "or 45 s after the last send."
         )
         lines += [
             "",
@@ -60,7 +62,8 @@ def markdown(data: dict) -> str:
         for ph in fan.get("phases", []):
             lines.append(
                 f"| {ph['mode']} | {fmt(ph['rate_per_s'], 0)} | {fmt(ph['messages_sent'])} | "
-                f"{fmt(ph['expected'])} | {fmt(ph['delivered'])} | {fmt(ph['lost'])} | "
+                f"{fmt(ph['expected'])} | {fmt(ph['delivered'])} | {fmt(ph['lost'])}"
+                f"{' (still arriving at the cap)' if ph.get('drain_capped') else ''} | "
                 f"{fmt(ph['p50_ms'])} | {fmt(ph['p99_ms'])} | {fmt(ph['max_ms'])} | "
                 f"{fmt(ph.get('client_cpu_share'), 2)} / {fmt(ph.get('server_cpu_share'), 2)} |"
             )

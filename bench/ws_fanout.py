@@ -230,6 +230,7 @@ async def run_phase(args, receiver: Receiver, open_count: int, mode: str, rate: 
     # and count as lost only what has not come --drain seconds after the last one.
     cap = time.monotonic() + args.drain_max
     last_count, last_change = -1, time.monotonic()
+    capped = False
     while receiver.delivered.get(phase, 0) < expected and time.monotonic() < cap:
         count = receiver.delivered.get(phase, 0)
         if count != last_count:
@@ -237,6 +238,9 @@ async def run_phase(args, receiver: Receiver, open_count: int, mode: str, rate: 
         elif time.monotonic() - last_change > args.drain:
             break
         await asyncio.sleep(0.1)
+    else:
+        # Stopped by the cap while frames were still coming: "lost" may be partly "late".
+        capped = receiver.delivered.get(phase, 0) < expected
     drain_seconds = time.monotonic() + args.drain_max - cap
     wall = time.monotonic() - wall0
     server1 = cpu_seconds(args.server_pid)
@@ -260,6 +264,7 @@ async def run_phase(args, receiver: Receiver, open_count: int, mode: str, rate: 
         "max_ms": max(ms) if ms else None,
         "mean_ms": statistics.fmean(ms) if ms else None,
         "drain_seconds": round(drain_seconds, 1),
+        "drain_capped": capped,
         "client_cpu_share": round((time.process_time() - client0) / wall, 2),
         "server_cpu_share": None if server_cpu is None else round(server_cpu, 2),
         "http_send_p50_ms": sender.get("send_p50_ms"),
