@@ -32,6 +32,18 @@ def _count_subquery(queryset: QuerySet) -> Subquery:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def chats_with_role(user) -> QuerySet[Chat]:
+    """Group chats and the caller's own direct chats, annotated with `my_role` only.
+
+    For endpoints under a chat (its messages, read marker) that need to know whether the
+    caller may see the chat and in what role, not its representation: one light query.
+    """
+    mine = Membership.objects.filter(chat=OuterRef("pk"), user=user)
+    return Chat.objects.filter(Q(kind=Chat.Kind.GROUP) | Q(Exists(mine))).annotate(
+        my_role=Subquery(mine.values("role")[:1], output_field=CharField())
+    )
+
+
 def chats_visible_to(user) -> QuerySet[Chat]:
     """Group chats (public and private) and the caller's own direct chats.
 

@@ -182,10 +182,11 @@ def user_unsubscribe(
 # Payload builders and emitters, one per event type of the contract. Services call these.
 # ---------------------------------------------------------------------------
 def message_payload(message) -> dict:
-    """The REST message without `liked_by_me` (which depends on the reader)."""
-    from messaging.serializers import MessageSerializer
+    """The REST message (from an instance or its REST body) without `liked_by_me`, which
+    depends on the reader. Built by the same function as the REST body, so they cannot drift."""
+    from messaging.serializers import message_data
 
-    data = dict(MessageSerializer(message).data)
+    data = dict(message) if isinstance(message, dict) else message_data(message)
     data.pop("liked_by_me", None)
     return data
 
@@ -201,7 +202,9 @@ def chat_payload(chat) -> dict:
 
 
 def message_created(message) -> None:
-    chat_event(chat_id=message.chat_id, type="message.created", data=message_payload(message))
+    """`message`: an instance, or the REST body of one (the fast send path has no instance)."""
+    data = message_payload(message)
+    chat_event(chat_id=data["chat_id"], type="message.created", data=data)
 
 
 def message_updated(message) -> None:

@@ -19,6 +19,11 @@ from chitchat.pagination import IdCursorPagination
 MAX_ID = 2**63 - 1
 
 
+def _row_id(row) -> int:
+    """Pages hold `.values()` rows (dicts) or model instances."""
+    return row["id"] if isinstance(row, dict) else row.id
+
+
 class MessageCursorPagination(IdCursorPagination):
     """Pages of a queryset ordered by (..., "id") or (..., "-id"); the cursor holds an id."""
 
@@ -84,11 +89,11 @@ class MessageCursorPagination(IdCursorPagination):
     def get_next_link(self) -> str | None:
         if not self.has_next:
             return None
-        position = self.page[-1].id if self.page else self.cursor.position
+        position = _row_id(self.page[-1]) if self.page else self.cursor.position
         return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
 
     def get_previous_link(self) -> str | None:
         if not self.has_previous:
             return None
-        position = self.page[0].id if self.page else self.cursor.position
+        position = _row_id(self.page[0]) if self.page else self.cursor.position
         return self.encode_cursor(Cursor(offset=0, reverse=True, position=position))

@@ -14,8 +14,9 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from chats.models import Chat, Membership
-from chats.selectors import chats_visible_to
+from chats.selectors import chats_with_role
 from messaging.models import Like, Message
+from messaging.serializers import MESSAGE_ROW_FIELDS
 
 AUTHOR_DEFERRED = [f.name for f in User._meta.concrete_fields if f.name not in ("id", "username")]
 
@@ -30,13 +31,19 @@ def messages_for(user: User) -> QuerySet[Message]:
     )
 
 
+def as_rows(queryset: QuerySet[Message], *extra: str) -> QuerySet:
+    """A list's messages as `.values()` rows for the lean serializer path (no model
+    instances: building them was most of a page's cost)."""
+    return queryset.values(*MESSAGE_ROW_FIELDS, "liked_by_me", *extra)
+
+
 def messages_visible_to(user: User) -> QuerySet[Message]:
     """Messages of chats the caller may know of (group chats, their own direct chats).
 
     Membership is checked by the view's permissions, so that a non-member of a group chat
     gets a 403 and someone else's direct message a 404.
     """
-    return messages_for(user).filter(chat__in=chats_visible_to(user).values("pk"))
+    return messages_for(user).filter(chat__in=chats_with_role(user).values("pk"))
 
 
 def chat_messages(*, chat: Chat, user: User, search: str | None = None) -> QuerySet[Message]:
@@ -44,7 +51,7 @@ def chat_messages(*, chat: Chat, user: User, search: str | None = None) -> Query
     queryset = messages_for(user).filter(chat_id__gte=chat.pk, chat_id__lte=chat.pk)
     if search:
         queryset = _matching(queryset, search)
-    return queryset.order_by("-chat_id", "-id")
+    return as_rows(queryset.order_by("-chat_id", "-id"))
 
 
 def messages_after(
@@ -56,7 +63,7 @@ def messages_after(
     )
     if search:
         queryset = _matching(queryset, search)
-    return queryset.order_by("chat_id", "id")
+    return as_rows(queryset.order_by("chat_id", "id"))
 
 
 def _matching(queryset: QuerySet[Message], search: str) -> QuerySet[Message]:
@@ -74,7 +81,7 @@ def _matching(queryset: QuerySet[Message], search: str) -> QuerySet[Message]:
 
 def messages_mine(user: User) -> QuerySet[Message]:
     """Every message the user wrote, newest first, also in chats they left."""
-    return (
+    return as_rows(
         messages_for(user)
         .filter(author_id__gte=user.pk, author_id__lte=user.pk)
         .order_by("-author_id", "-id")
@@ -107,6 +114,7 @@ def messages_latest(user: User) -> QuerySet[Message]:
             )
         )
         .order_by("-id")
+        .values(*MESSAGE_ROW_FIELDS, "liked_by_me", "chat_name")
     )
 
 
@@ -115,7 +123,9 @@ def messages_inbox(user: User) -> QuerySet[Message]:
     direct_chats = Membership.objects.filter(user=user, chat__kind=Chat.Kind.DIRECT).values(
         "chat_id"
     )
-    return messages_for(user).filter(chat_id__in=direct_chats).exclude(author=user).order_by("-id")
+    return as_rows(
+        messages_for(user).filter(chat_id__in=direct_chats).exclude(author=user).order_by("-id")
+    )
 
 
 def message_likers(message: Message) -> QuerySet[Like]:

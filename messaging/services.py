@@ -5,7 +5,7 @@ Each function runs in one transaction and emits its live events through messagin
 Message (like_count) are kept here and only here, under the chat row lock or with F().
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -16,6 +16,7 @@ from chats.models import Chat, Membership
 from chats.services import direct_chat_get_or_create
 from messaging import events
 from messaging.models import Like, Message
+from messaging.serializers import iso_datetime
 
 
 def _lock_chat(chat_id: int) -> Chat:
@@ -62,6 +63,74 @@ def message_send(
     )
     events.message_created(message)
     return message, True
+
+
+# The whole send in one statement, for PostgreSQL. The chat row is locked (FOR UPDATE) before
+# the INSERT draws its id, and stays locked until this statement's transaction commits, so a
+# chat's message ids are assigned in commit order exactly as in message_send. A data-modifying
+# CTE runs once whether or not the outer SELECT reads it.
+_SEND_SQL = """
+WITH locked AS (
+    SELECT c.id FROM chats_chat c
+    WHERE c.id = %(chat_id)s
+      AND EXISTS (
+          SELECT 1 FROM chats_membership m WHERE m.chat_id = c.id AND m.user_id = %(author_id)s
+      )
+    FOR UPDATE
+), inserted AS (
+    INSERT INTO messaging_message (chat_id, author_id, body, created_at, client_id, like_count)
+    SELECT locked.id, %(author_id)s, %(body)s, %(now)s, %(client_id)s, 0 FROM locked
+    ON CONFLICT (author_id, chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+    RETURNING id, chat_id
+), counted AS (
+    UPDATE chats_chat SET message_count = message_count + 1,
+                          last_message_id = inserted.id,
+                          last_activity_at = %(now)s
+    FROM inserted WHERE chats_chat.id = inserted.chat_id
+)
+SELECT inserted.id, u.username FROM inserted JOIN accounts_user u ON u.id = %(author_id)s
+"""
+
+
+def message_send_fast(
+    *, chat_id: int, author: User, body: str, client_id: str | None = None
+) -> dict | None:
+    """The common case of a send in one database round trip: the REST body of the new
+    message, or None when this path cannot answer (not PostgreSQL, the author is not a
+    member, the chat does not exist, a client_id replay). The caller then takes
+    message_send, which gives the full answer (404, 403, 200 with the first message).
+    """
+    if connection.vendor != "postgresql":
+        return None
+    now = timezone.now()
+    params = {
+        "chat_id": chat_id,
+        "author_id": author.pk,
+        "body": body,
+        "client_id": client_id,
+        "now": now,
+    }
+    # No transaction.atomic(): in autocommit the statement is its own transaction (no BEGIN
+    # and COMMIT round trips), and on_commit below then runs once it has committed.
+    with connection.cursor() as cursor:
+        cursor.execute(_SEND_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    message_id, username = row
+    data = {
+        "id": message_id,
+        "chat_id": chat_id,
+        "author": {"id": author.pk, "username": username},
+        "body": body,
+        "created_at": iso_datetime(now),
+        "edited_at": None,
+        "like_count": 0,
+        "liked_by_me": False,
+        "client_id": client_id,
+    }
+    events.message_created(data)
+    return data
 
 
 @transaction.atomic
