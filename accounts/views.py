@@ -286,7 +286,13 @@ class PasswordResetConfirmView(PublicAuthView):
     retrieve=extend_schema(
         responses={
             200: OpenApiResponse(
-                response=UserFullSerializer,
+                # Either view (both are components: /users/me/ and /users/ use them).
+                response={
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/UserFull"},
+                        {"$ref": "#/components/schemas/UserPublic"},
+                    ]
+                },
                 description="Full view; the public view (id, username, bio, is_private) "
                 "when the user is private and not the caller.",
             ),
