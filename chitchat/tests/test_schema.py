@@ -196,3 +196,11 @@ def test_pages_outside_the_api_keep_html_404(db):
     response = Client().get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_user_detail_documents_both_views(operations):
+    """A private user seen by someone else comes back as the public view (found by fuzzing)."""
+    operation = operations[("/api/v1/users/{}/", "get")]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    refs = {option["$ref"].rsplit("/", 1)[-1] for option in schema["anyOf"]}
+    assert refs == {"UserFull", "UserPublic"}
