@@ -22,23 +22,26 @@ def markdown(data: dict) -> str:
     lines = [
         f"Run {data['started_at']} UTC, {data['seconds']} s per endpoint, "
         f"HTTP server on CPU {data['server_cpu']}, wrk on CPU {data['load_cpu']}; "
-        f"ceiling = `bench/ceiling/` at {fmt(ceiling)} req/s "
+        f"x ceiling = ratio to `bench/ceiling/` at {fmt(ceiling)} req/s "
         f"(runs: {', '.join(fmt(r['rps']) for r in data['ceiling_runs'])}); "
         f"load average {data['load_average']['start'][0]:.2f} at the start, "
         f"{data['load_average']['end'][0]:.2f} at the end.",
         "",
-        "| endpoint | conns | req/s | p50 ms | p99 ms | errors | queries/req | x ceiling |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| endpoint | conns | req/s | p50 ms | p99 ms | errors | queries/req | x ceiling "
+        "| ceiling just before, req/s (x) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in data["http"]:
         errors = row.get("non_2xx", 0) + sum(row.get("socket_errors", {}).values())
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(row.get("statuses", {}).items()))
         err_text = fmt(errors) if not errors else f"{fmt(errors)} ({statuses})"
         ratio = row["rps"] / ceiling if ceiling else None
+        adjacent = row.get("adjacent_ceiling_rps")
+        adjacent_text = f"{fmt(adjacent)} ({fmt(row['rps'] / adjacent, 2)})" if adjacent else "-"
         lines.append(
             f"| {row['label']} | {row['connections']} | {fmt(row['rps'])} | "
             f"{fmt(row['p50_ms'], 2)} | {fmt(row['p99_ms'], 2)} | {err_text} | "
-            f"{fmt(row.get('queries'))} | {fmt(ratio, 2)} |"
+            f"{fmt(row.get('queries'))} | {fmt(ratio, 2)} | {adjacent_text} |"
         )
     fan = data.get("fanout") or {}
     lines += ["", "WebSocket fan-out"]

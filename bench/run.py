@@ -6,11 +6,12 @@
 3. The production servers with DEBUG=false and bench.settings (the ceiling endpoint, no
    throttling): granian WSGI for HTTP and uvicorn ASGI for /ws/, both pinned to CPU 0.
 4. wrk from CPU 1, BENCH_SECONDS (15) per endpoint after a short warm-up; the ceiling is
-   measured first and last, and every figure is also given as a ratio to their mean.
+   measured first and last, and every figure is given as a ratio to their mean, and to a
+   BENCH_CEILING_SECONDS (5) ceiling run made just before the endpoint's (load drifts).
 5. WebSocket fan-out from CPU 1 (bench/ws_fanout.py).
 6. bench/results/latest.json, latest.md and list_latency.png (bench/report.py).
 
-Environment: BENCH_SECONDS, BENCH_WARMUP, BENCH_WS_SECONDS, BENCH_SOCKETS,
+Environment: BENCH_SECONDS, BENCH_WARMUP, BENCH_CEILING_SECONDS, BENCH_WS_SECONDS, BENCH_SOCKETS,
 BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_SKIP_SEED=1 (reuse the seeded database),
 BENCH_SKIP_FANOUT=1, BENCH_ONLY=name,name (HTTP scenarios to run), BENCH_SERVER_CPU,
 BENCH_LOAD_CPU. Every server process started here is stopped on exit.
@@ -37,6 +38,7 @@ BIN = Path(sys.executable).parent  # the venv's bin (not resolved: keep the venv
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
+CEILING_SECONDS = int(os.environ.get("BENCH_CEILING_SECONDS", "5"))
 WS_SECONDS = int(os.environ.get("BENCH_WS_SECONDS", "10"))
 SOCKETS = int(os.environ.get("BENCH_SOCKETS", "1000"))
 SERVER_CPU = os.environ.get("BENCH_SERVER_CPU", "0")
@@ -437,7 +439,12 @@ def main() -> None:
     rows = []
     ceiling_runs = []
     ordered = [*scs, scs[0]]  # the ceiling first and last: drift shows up
+    adjacent = None
     for index, sc in enumerate(ordered):
+        if sc["name"] != "ceiling" and CEILING_SECONDS:
+            # The load of a shared machine drifts: each endpoint also gets a ratio to a short
+            # ceiling run made just before it.
+            adjacent = run_wrk(scs[0], CEILING_SECONDS, f"{tag}c{index}")
         if WARMUP:
             run_wrk(sc, WARMUP, f"{tag}w{index}")
         result = run_wrk(sc, SECONDS, f"{tag}r{index}")
@@ -451,6 +458,7 @@ def main() -> None:
             if index:
                 continue
         q = queries.get(sc["name"], {})
+        adjacent_rps = adjacent.get("rps") if adjacent and sc["name"] != "ceiling" else None
         rows.append(
             {
                 "name": sc["name"],
@@ -461,12 +469,17 @@ def main() -> None:
                 "chat_messages": sc["chat_messages"],
                 "queries": q.get("queries"),
                 "queries_status": q.get("status"),
+                "adjacent_ceiling_rps": adjacent_rps,
                 **result,
             }
         )
     ceiling_rps = sum(r.get("rps", 0) for r in ceiling_runs) / len(ceiling_runs)
     for row in rows:
         row["ratio_to_ceiling"] = round(row["rps"] / ceiling_rps, 3) if ceiling_rps else None
+        adjacent_rps = row["adjacent_ceiling_rps"]
+        row["ratio_to_adjacent_ceiling"] = (
+            round(row["rps"] / adjacent_rps, 3) if adjacent_rps else None
+        )
     http_done = time.monotonic()
 
     fanout = None
@@ -488,6 +501,7 @@ def main() -> None:
         "started_at": started_at,
         "seconds": SECONDS,
         "warmup_seconds": WARMUP,
+        "adjacent_ceiling_seconds": CEILING_SECONDS,
         "server_cpu": SERVER_CPU,
         "load_cpu": LOAD_CPU,
         "list_connections": LIST_CONNECTIONS,
