@@ -9,8 +9,10 @@ from django.core.cache import cache
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
+from chitchat.throttling import WindowCounterMixin
 
-class RegisterRateThrottle(SimpleRateThrottle):
+
+class RegisterRateThrottle(WindowCounterMixin, SimpleRateThrottle):
     """`register` scope of THROTTLE_RATES, per client address (signed in or not)."""
 
     scope = "register"

@@ -179,8 +179,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "chitchat.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "chitchat.throttling.AnonRateThrottle",
+        "chitchat.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     "EXCEPTION_HANDLER": "chitchat.exceptions.exception_handler",

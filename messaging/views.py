@@ -12,12 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.models import User
 from chats.models import Chat
 from chats.permissions import IsChatMember
 from chats.selectors import chats_with_role
+from chitchat.throttling import ScopedRateThrottle
 from messaging import selectors, services
 from messaging.pagination import MessageCursorPagination
 from messaging.permissions import CanModerateMessage, IsMessageAuthor
