@@ -16,8 +16,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from accounts.models import User
 from chats.models import Chat, Membership
 from messaging.models import Like, Message
+
+USER_UNSHOWN_FIELDS = [
+    f.name for f in User._meta.concrete_fields if f.name not in ("id", "username")
+]
 
 
 def _count_subquery(queryset: QuerySet) -> Subquery:
@@ -65,6 +70,11 @@ def chats_visible_to(user) -> QuerySet[Chat]:
     return (
         Chat.objects.filter(Q(kind=Chat.Kind.GROUP) | Q(Exists(mine)))
         .select_related("created_by", "last_message__author")
+        # Only what the representation shows of those users (not password hashes, bios).
+        .defer(
+            *(f"created_by__{name}" for name in USER_UNSHOWN_FIELDS),
+            *(f"last_message__author__{name}" for name in USER_UNSHOWN_FIELDS),
+        )
         .annotate(
             my_role=Subquery(mine.values("role")[:1], output_field=CharField()),
             my_last_read_id=Subquery(

@@ -8,7 +8,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chats.models import Chat, Membership
-from messaging.serializers import MessageSerializer, UserRefSerializer
+from messaging.serializers import (
+    MessageSerializer,
+    UserRefSerializer,
+    iso_datetime,
+    message_data,
+)
 
 
 class ChatSerializer(serializers.ModelSerializer):
@@ -66,7 +71,27 @@ class ChatSerializer(serializers.ModelSerializer):
         if message is None or chat.my_role is None:
             return None
         message.liked_by_me = chat.last_message_liked_by_me
-        return MessageSerializer(message).data
+        return message_data(message)
+
+    def to_representation(self, chat) -> dict:
+        # The declared fields document the shape (OpenAPI); the body is built directly:
+        # DRF's field-by-field walk was a third of a chat list's time.
+        return {
+            "id": chat.pk,
+            "name": self.get_name(chat),
+            "description": chat.description,
+            "kind": chat.kind,
+            "is_private": chat.is_private,
+            "capacity": chat.capacity,
+            "member_count": chat.member_count,
+            "message_count": chat.message_count,
+            "created_by": self.get_created_by(chat),
+            "created_at": iso_datetime(chat.created_at),
+            "is_member": self.get_is_member(chat),
+            "role": self.get_role(chat),
+            "last_message": self.get_last_message(chat),
+            "unread_count": chat.unread_count,
+        }
 
 
 class ChatCreateSerializer(serializers.Serializer):
