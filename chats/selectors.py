@@ -49,8 +49,9 @@ def chats_with_role(user) -> QuerySet[Chat]:
     )
 
 
-def chats_visible_to(user) -> QuerySet[Chat]:
-    """Group chats (public and private) and the caller's own direct chats.
+def chats_visible_to(user, *, only_mine: bool = False) -> QuerySet[Chat]:
+    """Group chats (public and private) and the caller's own direct chats; with
+    `only_mine`, just the chats the caller is a member of.
 
     Someone else's direct chat is not in it, so it is a 404. Annotated per row:
     `my_role` (None when not a member), `my_last_read_id`, `member_count`, `unread_count`
@@ -67,19 +68,28 @@ def chats_visible_to(user) -> QuerySet[Chat]:
     unread = Message.objects.filter(
         chat=OuterRef("pk"), id__gt=Coalesce(OuterRef("my_last_read_id"), 0)
     ).exclude(author=user)
+    if only_mine:
+        # One join on the caller's memberships (the (user, chat) index) gives the role and
+        # the read marker directly, instead of two correlated subqueries per chat.
+        chats = Chat.objects.filter(memberships__user=user).annotate(
+            my_role=F("memberships__role"),
+            my_last_read_id=F("memberships__last_read_message_id"),
+        )
+    else:
+        chats = Chat.objects.filter(Q(kind=Chat.Kind.GROUP) | Q(Exists(mine))).annotate(
+            my_role=Subquery(mine.values("role")[:1], output_field=CharField()),
+            my_last_read_id=Subquery(
+                mine.values("last_read_message_id")[:1], output_field=IntegerField()
+            ),
+        )
     return (
-        Chat.objects.filter(Q(kind=Chat.Kind.GROUP) | Q(Exists(mine)))
-        .select_related("created_by", "last_message__author")
+        chats.select_related("created_by", "last_message__author")
         # Only what the representation shows of those users (not password hashes, bios).
         .defer(
             *(f"created_by__{name}" for name in USER_UNSHOWN_FIELDS),
             *(f"last_message__author__{name}" for name in USER_UNSHOWN_FIELDS),
         )
         .annotate(
-            my_role=Subquery(mine.values("role")[:1], output_field=CharField()),
-            my_last_read_id=Subquery(
-                mine.values("last_read_message_id")[:1], output_field=IntegerField()
-            ),
             member_count=_count_subquery(Membership.objects.filter(chat=OuterRef("pk"))),
             display_name=Case(
                 When(
@@ -108,10 +118,7 @@ def chat_list(
     *, user, mine: bool = False, kind: str | None = None, search: str | None = None
 ) -> QuerySet[Chat]:
     """The list endpoint's rows: `chats_visible_to` narrowed by the query parameters."""
-    queryset = chats_visible_to(user)
-    if mine:
-        # A semi-join on the (user, chat) index, not the per-row role subquery over every chat.
-        queryset = queryset.filter(pk__in=Membership.objects.filter(user=user).values("chat_id"))
+    queryset = chats_visible_to(user, only_mine=mine)
     if kind:
         queryset = queryset.filter(kind=kind)
     if search:
