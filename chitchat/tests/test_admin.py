@@ -493,3 +493,20 @@ def test_unfiltered_message_count_comes_from_the_statistics(
     assert any("reltuples" in s for s in sql)
     assert not any("COUNT(*)" in s and "messaging_message" in s for s in sql)
     assert f"{ROWS} messages" in response.content.decode().replace(",", "")
+
+
+def test_staff_can_add_a_user(staff_client):
+    url = reverse("admin:accounts_user_add")
+    assert staff_client.get(url).status_code == 200
+    response = staff_client.post(
+        url,
+        {
+            "username": "newbie",
+            "email": "newbie@example.com",
+            "usable_password": "true",
+            "password1": "a-long-pass-phrase-1",
+            "password2": "a-long-pass-phrase-1",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert User.objects.get(username="newbie").check_password("a-long-pass-phrase-1")
