@@ -55,28 +55,36 @@ class MessageCursorPagination(IdCursorPagination):
         return replace_query_param(self.base_url, self.cursor_query_param, encoded)
 
     def paginate_queryset(self, queryset, request, view=None):
+        ordering = self.get_ordering(request, queryset, view)
+
+        def fetch(*, walk_down: bool, position: int | None, limit: int) -> list:
+            # The selector's ordering walks down on a descending list; reversed, it walks up.
+            descending = ordering[-1].startswith("-")
+            rows = queryset.order_by(
+                *(ordering if walk_down == descending else _reverse_ordering(ordering))
+            )
+            if position is not None:
+                rows = rows.filter(id__lt=position) if walk_down else rows.filter(id__gt=position)
+            return list(rows[:limit])
+
+        return self.paginate_source(fetch, request, descending=ordering[-1].startswith("-"))
+
+    def paginate_source(self, fetch, request, *, descending: bool) -> list | None:
+        """Paginate rows from `fetch(walk_down=, position=, limit=)`, a page source that need
+        not be a queryset (the raw SQL hot path); None when the source declines (returns
+        None) or pagination is off. `descending`: the list is newest first."""
         self.request = request
         self.page_size = self.get_page_size(request)
         if not self.page_size:
             return None
-        self.base_url = request.build_absolute_uri()
-        self.ordering = self.get_ordering(request, queryset, view)
         self.cursor = self.decode_cursor(request)
         reverse = bool(self.cursor and self.cursor.reverse)
         position = self.cursor.position if self.cursor else None
 
-        queryset = queryset.order_by(
-            *(_reverse_ordering(self.ordering) if reverse else self.ordering)
-        )
-        if position is not None:
-            # Walking the list's own direction (not reversed) on a descending list goes down.
-            descending = self.ordering[-1].startswith("-")
-            if descending != reverse:
-                queryset = queryset.filter(id__lt=position)
-            else:
-                queryset = queryset.filter(id__gt=position)
-
-        rows = list(queryset[: self.page_size + 1])
+        rows = fetch(walk_down=descending != reverse, position=position, limit=self.page_size + 1)
+        if rows is None:
+            return None
+        self.base_url = request.build_absolute_uri()
         more = len(rows) > self.page_size
         self.page = rows[: self.page_size]
         if reverse:

@@ -66,6 +66,63 @@ def messages_after(
     return as_rows(queryset.order_by("chat_id", "id"))
 
 
+# A chat's page and the caller's membership in one round trip, for PostgreSQL: the hot read
+# path, without the ORM's per-request query building (about half of this endpoint's CPU).
+# Same rows and index-only order as chat_messages/messages_after; `ok` is the membership.
+_PAGE_SQL = """
+SELECT a.ok, p.* FROM (
+    SELECT EXISTS (
+        SELECT 1 FROM chats_membership WHERE chat_id = %(chat_id)s AND user_id = %(user_id)s
+    ) AS ok
+) a LEFT JOIN LATERAL (
+    SELECT m.id, m.chat_id, m.author_id, u.username AS author__username, m.body,
+           m.created_at, m.edited_at, m.like_count, m.client_id,
+           EXISTS (
+               SELECT 1 FROM messaging_like l WHERE l.message_id = m.id AND l.user_id = %(user_id)s
+           ) AS liked_by_me
+    FROM messaging_message m JOIN accounts_user u ON u.id = m.author_id
+    WHERE a.ok AND m.chat_id >= %(chat_id)s AND m.chat_id <= %(chat_id)s
+      AND m.id > %(above)s AND m.id < %(below)s
+    ORDER BY m.chat_id {direction}, m.id {direction}
+    LIMIT %(limit)s
+) p ON true
+"""
+_PAGE_SQL_DOWN = _PAGE_SQL.format(direction="DESC")
+_PAGE_SQL_UP = _PAGE_SQL.format(direction="ASC")
+MAX_ID = 2**63 - 1
+
+
+def chat_page_rows(
+    *,
+    chat_id: int,
+    user_id: int,
+    after_id: int | None,
+    walk_down: bool,
+    position: int | None,
+    limit: int,
+) -> list[dict] | None:
+    """A page of a chat's messages as rows (see `as_rows`), for a pagination source: ids
+    above `after_id` (and the cursor `position` when walking up), below `position` when
+    walking down. None when this path cannot answer (not PostgreSQL, or the caller is not a
+    member: the view then takes the ORM path, which tells 404 from 403)."""
+    if connection.vendor != "postgresql":
+        return None
+    above, below = after_id or 0, MAX_ID
+    if position is not None:
+        if walk_down:
+            below = position
+        else:
+            above = max(above, position)
+    params = {"chat_id": chat_id, "user_id": user_id, "above": above, "below": below}
+    with connection.cursor() as cursor:
+        cursor.execute(_PAGE_SQL_DOWN if walk_down else _PAGE_SQL_UP, {**params, "limit": limit})
+        names = [column.name for column in cursor.description]
+        rows = cursor.fetchall()
+    if not rows or not rows[0][0]:
+        return None
+    return [dict(zip(names[1:], row[1:], strict=True)) for row in rows if row[1] is not None]
+
+
 def _matching(queryset: QuerySet[Message], search: str) -> QuerySet[Message]:
     """Words anywhere in the body, case-insensitive.
 

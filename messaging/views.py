@@ -96,10 +96,24 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         return chat
 
     def list(self, request, chat_id: str):
-        chat = self.get_chat()
         params = MessageListQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
+        if not params.is_valid():
+            self.get_chat()  # 404/403 before 400, as for every chat endpoint
+            raise ValidationError(params.errors)
         search = params.validated_data.get("search")
+        after = params.validated_data.get("after")
+        if not search:
+            # The hot path: membership and page in one statement (PostgreSQL).
+            page = self.paginator.paginate_source(
+                lambda **cursor: selectors.chat_page_rows(
+                    chat_id=int(chat_id), user_id=request.user.pk, after_id=after, **cursor
+                ),
+                request,
+                descending=after is None,
+            )
+            if page is not None:
+                return self.get_paginated_response(MessageSerializer(page, many=True).data)
+        chat = self.get_chat()
         if "after" in params.validated_data:
             messages = selectors.messages_after(
                 chat=chat,

@@ -47,7 +47,9 @@ def page_query_plan(client, path, params) -> str:
     (sql,) = [
         q["sql"]
         for q in ctx.captured_queries
-        if q["sql"].startswith('SELECT "messaging_message"."id"') and "LIMIT" in q["sql"]
+        # The ORM's page query, or the hot path's one statement (selectors.chat_page_rows).
+        if q["sql"].lstrip().startswith(('SELECT "messaging_message"."id"', "SELECT a.ok"))
+        and "LIMIT" in q["sql"]
     ]
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql)
