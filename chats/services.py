@@ -17,6 +17,7 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied, 
 from accounts.models import User
 from chats.models import Chat, Membership, new_invite_code
 from messaging import events
+from messaging.models import Like, Message
 
 
 class ChatFull(APIException):
@@ -123,6 +124,11 @@ def chat_delete(*, chat: Chat) -> None:
     chat_id = chat.pk
     # Drop the pointer first so deleting the messages does not update the chat row per message.
     Chat.objects.filter(pk=chat_id).update(last_message=None)
+    # Two set-based DELETEs: Django's cascade would load every message (a million-message
+    # chat) into memory. Likes and Chat.last_message are the only relations to a message.
+    Like.objects.filter(message__chat_id=chat_id).delete()
+    messages = Message.objects.filter(chat_id=chat_id)
+    messages._raw_delete(messages.db)
     chat.delete()
     events.chat_deleted(chat_id=chat_id, member_ids=member_ids)
 

@@ -5,7 +5,7 @@ import pytest
 from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
 from chats.tests.factories import direct_chat, group_chat
-from messaging.models import Message
+from messaging.models import Like, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -253,15 +253,20 @@ def test_owner_deletes_chat_with_its_messages(client_for, sent, django_capture_o
     owner, member = UserFactory(), UserFactory()
     chat = group_chat(owner, members=[member])
     message = Message.objects.create(chat=chat, author=member, body="bye")
+    Like.objects.create(message=message, user=owner)
     Chat.objects.filter(pk=chat.pk).update(last_message=message, message_count=1)
+    elsewhere = group_chat(member)
+    kept = Message.objects.create(chat=elsewhere, author=member, body="stays")
+    Like.objects.create(message=kept, user=owner)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(owner).delete(url(chat))
 
     assert response.status_code == 204
     assert not Chat.objects.filter(pk=chat.pk).exists()
-    assert not Message.objects.exists()
-    assert not Membership.objects.exists()
+    assert list(Message.objects.all()) == [kept]
+    assert list(Like.objects.values_list("message_id", flat=True)) == [kept.pk]
+    assert not Membership.objects.filter(chat_id=chat.pk).exists()
     assert sent.frames() == [(f"chat.{chat.pk}", "chat.deleted", {"id": chat.pk})]
     unsubscribed = {group for group, msg in sent if msg["type"] == "chat.unsubscribe"}
     assert unsubscribed == {f"user.{owner.pk}", f"user.{member.pk}"}
