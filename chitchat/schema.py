@@ -1,4 +1,5 @@
-"""OpenAPI post-processing: the error responses every operation can give, documented once.
+"""OpenAPI post-processing: the error responses every operation can give, documented once,
+and an example for each main component (what Swagger UI and Redoc show).
 
 Views document the errors that are theirs (403 not a member, 409 chat full, ...). What
 follows from the conventions of the contract is added here for every operation, so the
@@ -43,6 +44,91 @@ STANDARD = {
 }
 
 
+# Component examples; chitchat/tests/test_schema.py validates each against its component, so
+# a serializer change that makes one wrong fails a test.
+_WHEN = "2026-11-21T20:41:07.123456Z"
+_ADA = {"id": 7, "username": "ada"}
+_MESSAGE = {
+    "id": 1042,
+    "chat_id": 12,
+    "author": _ADA,
+    "body": "Hello, world",
+    "created_at": _WHEN,
+    "edited_at": None,
+    "like_count": 2,
+    "liked_by_me": True,
+    "client_id": "c-5f2b1",
+}
+_USER_FULL = {
+    **_ADA,
+    "email": "ada@example.com",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "bio": "Engines and poetry.",
+    "location": "London",
+    "birth_date": "1815-12-10",
+    "is_private": False,
+    "date_joined": _WHEN,
+}
+_TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiNyJ9.c2lnbmF0dXJl"
+EXAMPLES = {
+    "UserRef": _ADA,
+    "Liker": _ADA,
+    "UserPublic": {**_ADA, "bio": "Engines and poetry.", "is_private": True},
+    "UserFull": _USER_FULL,
+    "Message": _MESSAGE,
+    "LatestMessage": {**_MESSAGE, "chat": {"id": 12, "name": "Engines"}},
+    "ChatRef": {"id": 12, "name": "Engines"},
+    "Chat": {
+        "id": 12,
+        "name": "Engines",
+        "description": "Analytical ones.",
+        "kind": "group",
+        "is_private": False,
+        "capacity": None,
+        "member_count": 3,
+        "message_count": 1042,
+        "created_by": _ADA,
+        "created_at": _WHEN,
+        "is_member": True,
+        "role": "owner",
+        "last_message": _MESSAGE,
+        "unread_count": 0,
+    },
+    "Membership": {"user": {"id": 8, "username": "charles"}, "role": "admin", "joined_at": _WHEN},
+    "Passkey": {"passkey": "sesame"},
+    "TokenObtainResponse": {
+        "access": _TOKEN,
+        "refresh": _TOKEN,
+        "token_type": "Bearer",
+        "expires_in": 300,
+    },
+    "TokenPair": {"access": _TOKEN, "refresh": _TOKEN},
+    "RegisterResponse": {"user": _USER_FULL, "access": _TOKEN, "refresh": _TOKEN},
+    # Requests (never the demo user's password: the fuzzer sends these examples).
+    "RegisterRequest": {
+        "username": "ada",
+        "email": "ada@example.com",
+        "password": "analytical-engine-1843",
+    },
+    "TokenObtainRequest": {"username": "ada", "password": "analytical-engine-1843"},
+    "RefreshTokenRequest": {"refresh": _TOKEN},
+    "ChatCreateRequest": {"name": "Engines", "description": "Analytical ones.", "member_ids": [8]},
+    "PatchedChatUpdateRequest": {"name": "Engines & co", "capacity": 50},
+    "JoinRequest": {"passkey": "sesame"},
+    "UserIdRequest": {"user_id": 8},
+    "MarkReadRequest": {"message_id": 1042},
+    "MessageSendRequest": {"body": "Hello, world", "client_id": "c-5f2b1"},
+    "PatchedMessageBodyRequest": {"body": "Hello again, world"},
+    "PatchedRoleRequest": {"role": "admin"},
+    "PasswordResetRequest": {"email": "ada@example.com"},
+    "Error": {
+        "detail": "You do not have permission to perform this action.",
+        "code": "permission_denied",
+    },
+}
+
+
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -65,8 +151,11 @@ def _needs_token(operation: dict, result: dict) -> bool:
 def document_error_responses(result, generator, request, public):
     """drf-spectacular POSTPROCESSING_HOOKS entry: see the module docstring."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    schemas.setdefault(ERROR, ERROR_SCHEMA)
-    schemas.setdefault(VALIDATION_ERROR, VALIDATION_ERROR_SCHEMA)
+    schemas.setdefault(ERROR, dict(ERROR_SCHEMA))
+    schemas.setdefault(VALIDATION_ERROR, dict(VALIDATION_ERROR_SCHEMA))
+    for name, example in EXAMPLES.items():
+        if name in schemas and "example" not in schemas[name]:
+            schemas[name]["example"] = example
 
     for path, item in result.get("paths", {}).items():
         for method, operation in item.items():

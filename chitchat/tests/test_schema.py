@@ -204,3 +204,34 @@ def test_user_detail_documents_both_views(operations):
     schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
     refs = {option["$ref"].rsplit("/", 1)[-1] for option in schema["anyOf"]}
     assert refs == {"UserFull", "UserPublic"}
+
+
+def inline_refs(schema: dict, node):
+    """The node with every $ref replaced by its component (examples removed)."""
+    if isinstance(node, list):
+        return [inline_refs(schema, item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return inline_refs(schema, resolve(schema, node))
+    return {key: inline_refs(schema, value) for key, value in node.items() if key != "example"}
+
+
+def test_component_examples_are_valid(schema):
+    from openapi_schema_validator import OAS30Validator
+
+    from chitchat.schema import EXAMPLES
+
+    components = schema["components"]["schemas"]
+    # The main components have an example (Swagger UI and Redoc show them).
+    for name in ("Chat", "Message", "UserFull", "UserPublic", "Membership", "RegisterRequest"):
+        assert "example" in components[name], name
+    for name, component in components.items():
+        if "example" not in component or name not in EXAMPLES:
+            continue
+        validator = OAS30Validator(inline_refs(schema, component))
+        errors = [e.message for e in validator.iter_errors(component["example"])]
+        assert errors == [], name
+        # Every documented property is shown in the example of a response component.
+        if not name.endswith("Request") and component.get("required"):
+            assert set(component["required"]) <= set(component["example"]), name
