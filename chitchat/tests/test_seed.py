@@ -196,3 +196,10 @@ def test_bulk_load_path_rebuilds_indexes_and_foreign_keys(monkeypatch, django_db
     assert schema() == before
     assert Message.objects.count() == 350
     assert_consistent()
+
+
+@pytest.mark.django_db
+def test_seed_works_when_a_demo_address_is_taken():
+    User.objects.create_user("someone", "alice@example.com", "someone-pass-123")
+    seed()
+    assert User.objects.get(username="alice").email == "alice.demo@example.com"

@@ -280,9 +280,12 @@ class Command(BaseCommand):
         for name in [DEMO_USERNAME, *PEOPLE]:
             user = User.objects.filter(username__iexact=name).first()
             if user is None:
+                email = f"{name}@example.com"
+                if User.objects.filter(email__iexact=email).exists():
+                    email = f"{name}.demo@example.com"  # someone registered with that address
                 user = User.objects.create(
                     username=name,
-                    email=f"{name}@example.com",
+                    email=email,
                     first_name=name.capitalize() if name != DEMO_USERNAME else "Demo",
                     last_name="Example",
                     bio=f"Hi, I'm {name}. This is a demo account.",
