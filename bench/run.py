@@ -45,6 +45,8 @@ SERVER_CPU = os.environ.get("BENCH_SERVER_CPU", "0")
 LOAD_CPU = os.environ.get("BENCH_LOAD_CPU", "1")
 HTTP_PORT = int(os.environ.get("BENCH_HTTP_PORT", "8101"))
 WS_PORT = int(os.environ.get("BENCH_WS_PORT", "8102"))
+# uvicorn's WebSocket implementation (auto, websockets, websockets-sansio, wsproto).
+WS_IMPL = os.environ.get("BENCH_WS_IMPL", "auto")
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chitchat_bench"
 )
@@ -186,6 +188,8 @@ def start_servers(token: str) -> None:
             "127.0.0.1",
             "--port",
             str(WS_PORT),
+            "--ws",
+            WS_IMPL,
             "--no-access-log",
             "--log-level",
             "warning",
