@@ -1,8 +1,10 @@
 """Admin for moderating chats and memberships.
 
 Every changelist costs a fixed number of queries however many rows there are (joins via
-list_select_related, counters read from denormalised columns, no full-table COUNT), and a
-deleted chat goes through chats.services.chat_delete so that its live events are sent.
+list_select_related, counters read from denormalised columns, no full-table COUNT). Writes
+go through chats.services, as the API's do, so live events are sent and rules hold: chat edits
+(chat_update), deletion (chat_delete), role changes (member_role_set) and removals
+(member_remove). Adding chats or members, and moving ownership, stay with the API.
 """
 
 from django import forms
