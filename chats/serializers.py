@@ -13,6 +13,7 @@ from messaging.serializers import (
     UserRefSerializer,
     iso_datetime,
     message_data,
+    message_row_data,
 )
 
 
@@ -101,17 +102,20 @@ def chat_row_data(row: dict) -> dict:
     member, so creator, last message and unread count are theirs to see)."""
     last_message = None
     if row["last_id"] is not None:
-        last_message = {
-            "id": row["last_id"],
-            "chat_id": row["id"],
-            "author": {"id": row["last_author_id"], "username": row["last_author_username"]},
-            "body": row["last_body"],
-            "created_at": iso_datetime(row["last_created_at"]),
-            "edited_at": iso_datetime(row["last_edited_at"]),
-            "like_count": row["last_like_count"],
-            "liked_by_me": row["last_liked_by_me"],
-            "client_id": row["last_client_id"],
-        }
+        last_message = message_row_data(
+            {
+                "id": row["last_id"],
+                "chat_id": row["id"],
+                "author_id": row["last_author_id"],
+                "author__username": row["last_author_username"],
+                "body": row["last_body"],
+                "created_at": row["last_created_at"],
+                "edited_at": row["last_edited_at"],
+                "like_count": row["last_like_count"],
+                "liked_by_me": row["last_liked_by_me"],
+                "client_id": row["last_client_id"],
+            }
+        )
     created_by = None
     if row["created_by_id"] is not None:
         created_by = {"id": row["created_by_id"], "username": row["created_by_username"]}

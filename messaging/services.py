@@ -16,7 +16,7 @@ from chats.models import Chat, Membership
 from chats.services import direct_chat_get_or_create
 from messaging import events
 from messaging.models import Like, Message
-from messaging.serializers import iso_datetime
+from messaging.serializers import message_row_data
 
 
 def _lock_chat(chat_id: int) -> Chat:
@@ -118,17 +118,19 @@ def message_send_fast(
     if row is None:
         return None
     message_id, username = row
-    data = {
-        "id": message_id,
-        "chat_id": chat_id,
-        "author": {"id": author.pk, "username": username},
-        "body": body,
-        "created_at": iso_datetime(now),
-        "edited_at": None,
-        "like_count": 0,
-        "liked_by_me": False,
-        "client_id": client_id,
-    }
+    data = message_row_data(
+        {
+            "id": message_id,
+            "chat_id": chat_id,
+            "author_id": author.pk,
+            "author__username": username,
+            "body": body,
+            "created_at": now,
+            "edited_at": None,
+            "like_count": 0,
+            "client_id": client_id,
+        }
+    )
     events.message_created(data)
     return data
 
