@@ -142,9 +142,7 @@ class Person:
         return data
 
     def create_chat(self, name: str, *others: "Person") -> int:
-        chat = self.api(
-            "POST", "chats/", {"name": name, "member_ids": [o.id for o in others]}, 201
-        )
+        chat = self.api("POST", "chats/", {"name": name, "member_ids": [o.id for o in others]}, 201)
         return chat["id"]
 
     def send(self, chat_id: int, body: str) -> dict:
@@ -158,10 +156,11 @@ def api_client(server) -> Client:
 
 @pytest.fixture
 def person(api_client):
-    """person("alice") registers a new user whose name starts with "alice"."""
+    """person("alice") registers a new user whose name starts with "alice" (exactly "alice"
+    with exact=True: once per test run)."""
 
-    def make(prefix: str) -> Person:
-        return Person(api_client, f"{prefix}{uuid.uuid4().hex[:6]}")
+    def make(prefix: str, exact: bool = False) -> Person:
+        return Person(api_client, prefix if exact else f"{prefix}{uuid.uuid4().hex[:6]}")
 
     return make
 

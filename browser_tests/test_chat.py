@@ -23,8 +23,11 @@ def send(page, text: str) -> None:
 
 
 def test_two_people_chat_live(person, signed_in):
-    ana, ben = person("ana"), person("ben")
+    # Plain names: Ben's screen is the README's screenshot.
+    ana, ben = person("ana", exact=True), person("ben", exact=True)
+    book_club = ana.create_chat("Book club", ben)
     chat_id = ana.create_chat("Weekend plans", ben)
+    ana.send(book_club, "Next book: The Left Hand of Darkness")
     ana.send(chat_id, "Hiking on Saturday?")
     ana_page, ben_page = signed_in(ana), signed_in(ben)
     ana_log, ben_log = open_chat(ana_page, "Weekend plans"), open_chat(ben_page, "Weekend plans")

@@ -1,7 +1,8 @@
 """Signing in and out, registering, and the chat list with unread counts."""
 
-from conftest import PASSWORD
 from playwright.sync_api import expect
+
+from conftest import PASSWORD
 
 
 def test_sign_in_shows_chats_with_unread_counts_and_opens_one(person, signed_in):

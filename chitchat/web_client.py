@@ -1,7 +1,7 @@
 """The web client's page at `/`: one HTML shell; its scripts and styles are static files."""
 
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
 def content_security_policy(host: str) -> str:
@@ -24,7 +24,7 @@ def content_security_policy(host: str) -> str:
     )
 
 
-@require_GET
+@require_safe
 def web_client(request):
     response = render(request, "chitchat/client.html")
     response["Content-Security-Policy"] = content_security_policy(request.get_host())

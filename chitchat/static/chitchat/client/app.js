@@ -156,7 +156,11 @@ async function loadChats() {
   state.chats = new Map(chats.map((chat) => [chat.id, chat]));
   state.order = chats.map((chat) => chat.id);
   renderChatList();
-  if (state.open) renderChatHeader();
+  if (state.open) {
+    renderChatHeader();
+    // The list may have been read before our last read marker reached the server.
+    markRead();
+  }
 }
 
 // Reload the list a moment later (several events may ask for it at once).
