@@ -209,3 +209,21 @@ def test_chatting_by_keyboard(person, signed_in):
     page.keyboard.press("Escape")
     expect(editor).to_have_count(0)
     expect(article.get_by_role("button", name="Edit")).to_be_focused()
+
+
+def test_members_joining_and_leaving_and_a_rename_show_live(person, signed_in):
+    kai, lou = person("kai"), person("lou")
+    chat_id = kai.create_chat("Open house")
+    page = signed_in(kai)
+    open_chat(page, "Open house")
+    expect(page.get_by_text("group chat · 1 member")).to_be_visible()
+    lou.api("POST", f"chats/{chat_id}/join/", {}, 200)
+    expect(page.get_by_text("group chat · 2 members")).to_be_visible()
+    lou.api("POST", f"chats/{chat_id}/leave/", expect_status=204)
+    expect(page.get_by_text("group chat · 1 member")).to_be_visible()
+    kai.api("PATCH", f"chats/{chat_id}/", {"name": "Closed house"}, 200)
+    expect(page.get_by_role("heading", name="Closed house")).to_be_visible()
+    expect(page.get_by_role("link", name="Closed house", exact=True)).to_be_visible()
+    # Someone adds Kai to a new chat: it appears in the list.
+    lou.create_chat("Surprise", kai)
+    expect(page.get_by_role("link", name="Surprise", exact=True)).to_be_visible()

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from conftest import PASSWORD, sign_in
 
 
 def test_sign_in_shows_chats_with_unread_counts_and_opens_one(person, signed_in):
@@ -106,3 +106,31 @@ def test_signing_in_works_from_the_keyboard_alone(person, new_page):
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page.get_by_role("navigation", name="Chats")).to_be_visible()
+
+
+def test_the_access_token_is_refreshed_before_it_expires(person, new_page):
+    fern = person("fern")
+    chat_id = fern.create_chat("Clockwork")
+    page = new_page()
+    # A controllable clock: jump past most of the 5-minute access token's life.
+    page.clock.install()
+    sign_in(page, fern)
+    before = page.evaluate("JSON.parse(localStorage.getItem('chitchat.tokens'))")
+    page.clock.run_for("03:30")
+    assert page.evaluate("JSON.parse(localStorage.getItem('chitchat.tokens'))") == before
+    page.clock.run_for("00:40")  # one minute before expiry: refreshed
+    page.wait_for_function(
+        "old => JSON.parse(localStorage.getItem('chitchat.tokens')).refresh !== old",
+        arg=before["refresh"],
+    )
+    after = page.evaluate("JSON.parse(localStorage.getItem('chitchat.tokens'))")
+    assert after["access"] != before["access"]
+    status, _ = fern.client.call("POST", "auth/token/refresh/", {"refresh": before["refresh"]})
+    assert status == 401
+    # Still signed in and working with the new tokens.
+    page.get_by_role("link", name="Clockwork").click()
+    page.get_by_role("textbox", name="Message").fill("still here")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_role("log", name="Messages").get_by_role("article")).to_have_count(1)
+    messages = fern.api("GET", f"chats/{chat_id}/messages/", expect_status=200)
+    assert [m["body"] for m in messages["results"]] == ["still here"]
