@@ -55,6 +55,7 @@ def test_register_then_sign_out_forgets_the_tokens(new_page, api_client):
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
     assert page.evaluate("localStorage.getItem('chitchat.tokens')") is None
+    expect(page.get_by_role("status")).to_be_hidden()  # no "reconnecting" once signed out
     # The refresh token was blacklisted on the server.
     status, _ = api_client.call("POST", "auth/token/refresh/", {"refresh": refresh})
     assert status == 401

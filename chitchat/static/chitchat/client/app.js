@@ -121,6 +121,8 @@ api.on("signedout", () => {
   $("chat-list").replaceChildren();
   $("me").textContent = "";
   document.title = "Chit-Chat";
+  // The next person to sign in here starts from no chat, not from this one's.
+  history.replaceState(null, "", location.pathname);
   showSignIn();
 });
 
@@ -681,7 +683,7 @@ async function download(path, name) {
 
 function showConnection(status) {
   const node = $("connection");
-  node.hidden = status === "online" || !state.me;
+  node.hidden = status === "online" || status === "stopped";
   node.textContent =
     status === "connecting" ? "Connecting…" : status === "offline" ? "Offline: reconnecting…" : "";
 }

@@ -48,7 +48,7 @@ export class LiveSocket {
       this.socket = null;
       socket.close(1000);
     }
-    this.onStatus("offline");
+    this.onStatus("stopped");
   }
 
   get open() {
