@@ -227,3 +227,22 @@ def test_members_joining_and_leaving_and_a_rename_show_live(person, signed_in):
     # Someone adds Kai to a new chat: it appears in the list.
     lou.create_chat("Surprise", kai)
     expect(page.get_by_role("link", name="Surprise", exact=True)).to_be_visible()
+
+
+def test_a_message_that_cannot_be_sent_stays_in_the_box(person, signed_in):
+    max_ = person("max")
+    max_.create_chat("Tunnel")
+    page = signed_in(max_)
+    log = open_chat(page, "Tunnel")
+    box = page.get_by_role("textbox", name="Message", exact=True)
+    page.context.set_offline(True)
+    box.fill("sent from the tunnel")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_role("alert").filter(has_text="Not sent")).to_be_visible()
+    expect(box).to_have_value("sent from the tunnel")
+    expect(log.get_by_role("article")).to_have_count(0)
+    page.context.set_offline(False)
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(log.get_by_role("article").filter(has_text="sent from the tunnel")).to_have_count(1)
+    expect(box).to_have_value("")
+    expect(page.get_by_role("alert").filter(has_text="Not sent")).to_have_count(0)

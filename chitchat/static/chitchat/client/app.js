@@ -138,8 +138,13 @@ async function enterApp() {
   $("me").textContent = state.me.username;
   show("workspace");
   live.start();
-  await loadChats();
-  await route({ focus: false });
+  try {
+    await loadChats();
+    await route({ focus: false });
+  } catch (failure) {
+    // Shown until the next successful load (the socket's catch-up retries it).
+    if (api.signedIn) $("chat-list-error").textContent = `Cannot load your chats: ${failure.message}`;
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -155,6 +160,7 @@ async function loadChats() {
     chats.push(...data.results);
     path = data.next ? pathOf(data.next) : null;
   }
+  $("chat-list-error").textContent = "";
   state.chats = new Map(chats.map((chat) => [chat.id, chat]));
   state.order = chats.map((chat) => chat.id);
   renderChatList();
@@ -497,24 +503,23 @@ $("composer").addEventListener("submit", async (event) => {
   if (!open || !body.trim()) return;
   const error = $("composer-error");
   error.textContent = "";
-  const send = $("send");
-  send.disabled = true;
   // The same client_id on a retry gets the first message back, never a second copy.
   const clientId = input.dataset.clientId || newClientId();
-  input.dataset.clientId = clientId;
+  delete input.dataset.clientId;
+  // The box empties at once, so the next message can be typed while this one travels.
+  input.value = "";
+  state.lastTypingSent = 0;
   try {
     const message = await api.post(`chats/${open.id}/messages/`, { body, client_id: clientId });
-    if (input.value === body) input.value = "";
-    delete input.dataset.clientId;
-    state.lastTypingSent = 0;
     insertMessage(message);
     scrollToBottom();
     noteActivity(message);
     markRead();
   } catch (failure) {
+    // Not sent: the text goes back in the box (before anything typed since) for a retry.
+    input.value = input.value ? `${body}\n${input.value}` : body;
+    input.dataset.clientId = clientId;
     error.textContent = `Not sent: ${failure.message}`;
-  } finally {
-    send.disabled = false;
   }
 });
 
