@@ -66,7 +66,9 @@ def server():
     subprocess.run(
         [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
     )
-    log = (folder / "server.log").open("wb")
+    # Kept after the run (outside the removed folder), for reading a server error.
+    log_path = SERVER_LOG
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [python, "-m", "uvicorn", "chitchat.asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--no-access-log"],
@@ -86,7 +88,7 @@ def server():
         else:
             raise RuntimeError("the server did not answer /healthz")
         if process.poll() is not None:
-            raise RuntimeError((folder / "server.log").read_text())
+            raise RuntimeError(log_path.read_text())
         yield base
     finally:
         process.terminate()
@@ -97,6 +99,20 @@ def server():
             process.wait()
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+SERVER_LOG = Path(tempfile.gettempdir()) / "chitchat-browser-server.log"
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(server):
+    """A test fails if the server logged an error (a 500, a crashed socket) meanwhile."""
+    start = SERVER_LOG.stat().st_size
+    yield
+    with SERVER_LOG.open("rb") as log:
+        log.seek(start)
+        written = log.read().decode(errors="replace")
+    assert "Traceback" not in written, written[-3000:]
 
 
 class Client:
