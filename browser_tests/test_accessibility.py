@@ -45,5 +45,31 @@ def test_the_chat_screen_has_no_serious_violations(person, signed_in):
     expect(page.get_by_text("1 unread")).to_be_attached()
     assert serious_violations(page) == []
     log.get_by_role("article").last.get_by_role("button", name="Edit").click()
-    expect(page.get_by_role("textbox", name="Edit message")).to_be_focused()
+    expect(page.get_by_role("textbox", name="Revised text")).to_be_focused()
     assert serious_violations(page) == []
+
+
+def test_the_contract_names_each_find_one_element(person, new_page, signed_in):
+    """The accessible names of API.md's table, as a test elsewhere would look them up
+    (Playwright's default: case-insensitive substring), find exactly one element."""
+    page = new_page()
+    page.goto("/")
+    expect(page.get_by_role("textbox", name="Username")).to_have_count(1)
+    expect(page.get_by_label("Password")).to_have_count(1)
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(1)
+
+    pat, quinn = person("pat"), person("quinn")
+    chat_id = pat.create_chat("Names", quinn)
+    pat.send(chat_id, "one")
+    quinn.send(chat_id, "two")
+    page = signed_in(quinn)
+    expect(page.get_by_role("navigation", name="Chats")).to_have_count(1)
+    page.get_by_role("navigation", name="Chats").get_by_role("link", name="Names").click()
+    log = page.get_by_role("log", name="Messages")
+    expect(log.get_by_role("article")).to_have_count(2)
+    # Also while a message is being edited.
+    log.get_by_role("article").last.get_by_role("button", name="Edit").click()
+    expect(page.get_by_role("textbox", name="Message")).to_have_count(1)
+    expect(page.get_by_role("button", name="Send")).to_have_count(1)
+    expect(page.get_by_role("button", name="Attach file")).to_have_count(1)
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(1)

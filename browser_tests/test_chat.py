@@ -57,7 +57,7 @@ def test_two_people_chat_live(person, signed_in):
 
     # Ana edits her message; Ben sees the new text.
     ana_message.get_by_role("button", name="Edit").click()
-    editor = ana_message.get_by_role("textbox", name="Edit message")
+    editor = ana_message.get_by_role("textbox", name="Revised text")
     expect(editor).to_be_focused()
     editor.fill("The ridge trail, 9 am")
     editor.press("Enter")
@@ -204,7 +204,7 @@ def test_chatting_by_keyboard(person, signed_in):
     # Editing from the keyboard: Edit, type, Enter; Escape cancels.
     article.get_by_role("button", name="Edit").focus()
     page.keyboard.press("Enter")
-    editor = article.get_by_role("textbox", name="Edit message")
+    editor = article.get_by_role("textbox", name="Revised text")
     expect(editor).to_be_focused()
     page.keyboard.press("Escape")
     expect(editor).to_have_count(0)
@@ -246,3 +246,24 @@ def test_a_message_that_cannot_be_sent_stays_in_the_box(person, signed_in):
     expect(log.get_by_role("article").filter(has_text="sent from the tunnel")).to_have_count(1)
     expect(box).to_have_value("")
     expect(page.get_by_role("alert").filter(has_text="Not sent")).to_have_count(0)
+
+
+def test_starting_a_group_chat_and_a_direct_chat(person, signed_in):
+    nia, oto = person("nia"), person("oto")
+    page = signed_in(nia)
+    page.get_by_role("textbox", name="New group chat").fill("Fresh start")
+    page.get_by_role("button", name="Create chat").click()
+    expect(page.get_by_role("heading", name="Fresh start")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Message")).to_be_focused()
+
+    page.get_by_role("textbox", name="Direct chat with").fill("nobody-here")
+    page.get_by_role("button", name="Open direct chat").click()
+    expect(page.get_by_role("alert").filter(has_text="No one is called")).to_be_visible()
+    page.get_by_role("textbox", name="Direct chat with").fill(oto.username.upper())
+    page.get_by_role("button", name="Open direct chat").click()
+    log = open_chat(page, oto.username)
+    send(page, "hello in private")
+    expect(log.get_by_role("article")).to_have_count(1)
+    chats = oto.api("GET", "chats/?mine=true", expect_status=200)["results"]
+    assert [(c["kind"], c["name"]) for c in chats] == [("direct", nia.username)]
+    assert chats[0]["last_message"]["body"] == "hello in private"

@@ -244,6 +244,34 @@ $("new-chat-form").addEventListener("submit", async (event) => {
   }
 });
 
+$("direct-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $("direct-username");
+  const error = $("direct-error");
+  const username = input.value.trim();
+  error.textContent = "";
+  if (!username) {
+    error.textContent = "Whom do you want to write to?";
+    return;
+  }
+  try {
+    const found = await api.get(`users/?search=${encodeURIComponent(username)}&page_size=50`);
+    const user = found.results.find((u) => u.username.toLowerCase() === username.toLowerCase());
+    if (!user) {
+      error.textContent = `No one is called ${username}.`;
+      return;
+    }
+    const chat = await api.post("chats/direct/", { user_id: user.id });
+    input.value = "";
+    state.chats.set(chat.id, chat);
+    if (!state.order.includes(chat.id)) moveChatToTop(chat.id);
+    renderChatList();
+    location.hash = `#/chats/${chat.id}`;
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+});
+
 // ---------------------------------------------------------------------------------------
 // The open chat
 // ---------------------------------------------------------------------------------------
@@ -573,7 +601,7 @@ function startEditing(article, message) {
   const form = element(
     "form",
     { className: "editing" },
-    element("label", { for: inputId, className: "visually-hidden", text: "Edit message" }),
+    element("label", { for: inputId, className: "visually-hidden", text: "Revised text" }),
     input,
     element("button", { type: "submit", text: "Save" }),
     element("button", { type: "button", "data-role": "cancel", text: "Cancel" }),
