@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test lint bench
+.PHONY: run test test-browser lint bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ run: $(VENV)/.installed
 # The whole test suite: SQLite with nothing set, PostgreSQL/Redis with DATABASE_URL/REDIS_URL.
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest --create-db -q
+
+# The web client in a real browser (browser_tests/): Debian's chromium, installed with apt-get
+# when missing (Playwright never downloads a browser here). A separate pytest run with its
+# own ini, on its own live server and SQLite database.
+test-browser: $(VENV)/.installed
+	test -x /usr/bin/chromium || DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	$(VENV)/bin/pytest -c browser_tests/pytest.ini --rootdir browser_tests -q browser_tests
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

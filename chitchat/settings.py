@@ -103,6 +103,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Take the write lock at BEGIN: a deferred transaction that reads and then writes while
+    # another one writes fails at once with "database is locked" (a 500), where an
+    # immediate one waits for the lock (up to the busy timeout).
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 
 # ---------------------------------------------------------------------------
 # Redis: cache (throttles, login lockout) and channel layer. Unset: local memory.

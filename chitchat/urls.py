@@ -5,8 +5,10 @@ from django.urls import include, path, re_path
 
 from chitchat.error_views import api_not_found
 from chitchat.health import healthz
+from chitchat.web_client import web_client
 
 urlpatterns = [
+    path("", web_client, name="web-client"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
