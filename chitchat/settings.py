@@ -161,8 +161,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    from psycopg_pool import ConnectionPool
-
+    # Health checks: a pooled connection is checked (one round trip) before it is lent (Django
+    # passes psycopg_pool's ConnectionPool.check_connection as the pool's `check`), a kept
+    # one before it is reused; one whose backend was killed, or that outlived a PostgreSQL
+    # restart, is replaced instead of failing the next request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Server-side parameters let psycopg prepare a statement after its fifth run on a
     # connection, so PostgreSQL stops re-planning the hot queries (planning took 2-3 ms of
     # the message page's and the chat list's 0.3-3 ms of execution).
@@ -175,14 +178,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "min_size": env.int("DATABASE_POOL_MIN", default=2),
             "max_size": env.int("DATABASE_POOL_MAX", default=10),
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
-            # A connection is checked (one round trip) before it is lent: one whose backend
-            # was killed, or that outlived a PostgreSQL restart, is replaced instead of
-            # failing the next request.
-            "check": ConnectionPool.check_connection,
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # ---------------------------------------------------------------------------
 # Redis: cache (throttles, login lockout) and channel layer. Unset: local memory.
