@@ -51,11 +51,10 @@ def pytest_database_url(**options: str) -> str:
 
 
 @pytest.fixture
-def server_database(request):
+def server_database(transactional_db):
     """env-maker for a server on this run's database: the pytest database on PostgreSQL (rows
     emptied after the test), a migrated SQLite file of its own otherwise."""
     if connection.vendor == "postgresql":
-        request.getfixturevalue("transactional_db")
         return lambda stack, **overrides: server_env(
             DATABASE_URL=pytest_database_url(), **overrides
         )
