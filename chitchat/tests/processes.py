@@ -90,6 +90,15 @@ def server_env(**overrides: str) -> dict:
     return env
 
 
+def sqlite_env(stack: ExitStack, *, migrate: bool = True, **overrides: str) -> dict:
+    """server_env() on an SQLite file of its own (migrated unless told), removed afterwards."""
+    directory = stack.enter_context(tempfile.TemporaryDirectory())
+    env = server_env(DATABASE_URL=f"sqlite:///{directory}/db.sqlite3", **overrides)
+    if migrate:
+        manage(env, "migrate", "--noinput", "-v0")
+    return env
+
+
 def manage(env: dict, *args: str) -> None:
     subprocess.run(
         [sys.executable, "manage.py", *args],

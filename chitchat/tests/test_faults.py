@@ -6,7 +6,6 @@ stopped, never the shared ones)."""
 import json
 import subprocess
 import sys
-import tempfile
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -24,18 +23,11 @@ from chitchat.tests.processes import (
     Server,
     manage,
     server_env,
+    sqlite_env,
     wait_until,
 )
 
 PASSWORD = "correct-horse-battery-staple"
-
-
-def sqlite_env(stack: ExitStack, **overrides: str) -> dict:
-    """Server settings on a fresh, migrated SQLite file of its own."""
-    directory = stack.enter_context(tempfile.TemporaryDirectory())
-    env = server_env(DATABASE_URL=f"sqlite:///{directory}/db.sqlite3", **overrides)
-    manage(env, "migrate", "--noinput", "-v0")
-    return env
 
 
 def pytest_database_url(**options: str) -> str:
