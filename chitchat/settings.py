@@ -108,6 +108,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every response, even a redirect or an error of a later middleware, carries it.
     "chitchat.request_id.RequestIdMiddleware",
+    # A view's database error that means "unreachable, retry" is a 503, not a 500.
+    "chitchat.database_unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "chitchat.middleware.RejectNulCharactersMiddleware",

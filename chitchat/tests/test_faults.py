@@ -257,7 +257,10 @@ def test_postgresql_restarted_while_serving():
         cluster = PrivatePostgres(stack)
         cluster.psql("CREATE DATABASE chitchat")
         env = server_env(
-            DATABASE_URL=cluster.url("chitchat"), DATABASE_POOL_MIN="2", DATABASE_POOL_MAX="4"
+            DATABASE_URL=cluster.url("chitchat"),
+            DATABASE_POOL_MIN="2",
+            DATABASE_POOL_MAX="4",
+            DATABASE_POOL_TIMEOUT="2",
         )
         manage(env, "migrate", "--noinput", "-v0")
         server = Server(stack, env)
@@ -274,7 +277,15 @@ def test_postgresql_restarted_while_serving():
             )
         assert statuses == [200] * 8
 
-        cluster.restart()
+        # Down: requests wait for a connection up to DATABASE_POOL_TIMEOUT, then 503.
+        cluster.stop()
+        status, body, headers = server.request(
+            "POST", f"/api/v1/chats/{chat_id}/messages/", {"body": "lost"}, token=alice["access"]
+        )
+        assert status == 503, (body, server.output())
+        assert body["code"] == "service_unavailable" and headers["Retry-After"]
+        assert server.request("GET", "/healthz")[0] == 503
+        cluster.start()
         for n in range(6):
             status, body, _ = server.request(
                 "POST",
