@@ -3,15 +3,12 @@
 A proxy or client may send `X-Request-ID`; it is kept when it is short and made of safe
 characters (letters, digits, `.`, `_`, `:`, `-`; at most 64), so it can be searched in logs
 and cannot forge log lines. Otherwise a fresh id is made. Every response carries it, and
-every log record gets it as `request_id` ("-" outside a request).
+every log record gets it as `request_id` (chitchat.logs).
 """
 
 import contextvars
-import json
-import logging
 import re
 import uuid
-from datetime import UTC, datetime
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -46,33 +43,3 @@ class RequestIdMiddleware:
             _current.reset(token)
         response[REQUEST_ID_HEADER] = request_id
         return response
-
-
-class RequestIdLogFilter(logging.Filter):
-    """Adds `request_id` to every record: the current request's, or that of the request the
-    record is about (Django logs 4xx/5xx responses after the middleware has returned)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        request_id = _current.get()
-        if request_id is None:
-            request_id = getattr(getattr(record, "request", None), "request_id", None)
-        record.request_id = request_id or "-"
-        return True
-
-
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, request_id, message (and exception)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "request_id": getattr(record, "request_id", "-"),
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)

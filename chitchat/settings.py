@@ -1,5 +1,6 @@
 """Chit-Chat settings: one file, every value read from the environment (django-environ)."""
 
+import logging
 import os
 import secrets
 import time
@@ -316,29 +317,42 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # ---------------------------------------------------------------------------
-# Logging: one line per record on stderr, each with the request id (chitchat.request_id);
+# Logging: one line per record on stderr, each with the request id (chitchat.logs);
 # LOG_FORMAT=json writes one JSON object per line for log collectors.
 # ---------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
+# Python warnings (a library's UserWarning) become log records too, in the same format.
+logging.captureWarnings(True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "chitchat.request_id.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "chitchat.logs.RequestIdLogFilter"},
+        "redact_tokens": {"()": "chitchat.logs.RedactTokensLogFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "chitchat.request_id.JsonLogFormatter"},
+        "json": {"()": "chitchat.logs.JsonLogFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_tokens"],
             "formatter": LOG_FORMAT,
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # The servers' own loggers (configured by them before Django starts) write through the
+    # same handler, so their lines too are JSON when asked, and never show a token.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        **{
+            name: {"handlers": ["console"], "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "_granian", "granian.access")
+        },
+    },
 }
 
 # ---------------------------------------------------------------------------

@@ -113,12 +113,12 @@ def manage(env: dict, *args: str) -> None:
 class Server:
     """`uvicorn chitchat.asgi:application` in a subprocess on a free port (HTTP and /ws/)."""
 
-    def __init__(self, stack: ExitStack, env: dict) -> None:
+    def __init__(self, stack: ExitStack, env: dict, options=("--no-access-log",)) -> None:
         self.env = env
         self.port = free_port()
         self.log = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
         command = [sys.executable, "-m", "uvicorn", "chitchat.asgi:application"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port), *options]
         self.process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )

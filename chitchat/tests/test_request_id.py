@@ -56,6 +56,9 @@ def test_every_log_line_of_a_request_has_its_id_in_json():
             return [e for e in entries if e["logger"] == "django.request"]
 
         entries = wait_until(logged, "the 404 to be logged")
+        # Every line is JSON, the server's own (uvicorn's start-up lines) included.
+        for line in server.output().splitlines():
+            assert json.loads(line)["request_id"], line
         assert entries[-1]["request_id"] == "trace-404"
         assert entries[-1]["level"] == "WARNING" and "/api/v1/nowhere/" in entries[-1]["message"]
         assert {"time", "level", "logger", "request_id", "message"} <= set(entries[-1])
@@ -69,3 +72,25 @@ def test_text_log_lines_carry_the_id():
         wait_until(lambda: "[trace-text]" in server.output(), "a text line with the id")
         line = next(x for x in server.output().splitlines() if "[trace-text]" in x)
         assert "WARNING django.request" in line
+
+
+def test_tokens_never_reach_the_log():
+    """Even with uvicorn's access log on, a socket's /ws/?token=... is logged redacted."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzZWNyZXQiOiJ5ZXMifQ.c2lnbmF0dXJlLXNlY3JldA"
+    with ExitStack() as stack:
+        server = Server(stack, sqlite_env(stack), options=("--access-log",))
+        server.wait_ready()
+        ws = stack.enter_context(
+            connect(f"ws://127.0.0.1:{server.port}/ws/?token={token}", proxy=None)
+        )
+        with pytest.raises(ConnectionClosed):  # 4401: not a valid token
+            ws.recv(timeout=30)
+        server.request("GET", f"/api/v1/nowhere/?token={token}")
+        wait_until(lambda: "token=[redacted]" in server.output(), "the access log line")
+        assert "ws/?token=[redacted]" in server.output()
+        assert "nowhere/?token=[redacted]" in server.output()
+        assert token not in server.output()
+        assert "eyJzZWNyZXQiOiJ5ZXMifQ" not in server.output()
