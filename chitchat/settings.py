@@ -189,12 +189,19 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # Redis: cache (throttles, login lockout) and channel layer. Unset: local memory.
 # ---------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# A Redis that accepts connections and never answers must not hold requests (throttles, the
+# login lockout) or /healthz: a cache command gives up after REDIS_TIMEOUT seconds.
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+    "socket_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="chitchat"),
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
     # The pub/sub layer: the default RedisChannelLayer dropped 25-48 % of deliveries to

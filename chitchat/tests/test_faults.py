@@ -4,6 +4,7 @@ server itself killed mid-request (see processes.py: only private Redis/PostgreSQ
 stopped, never the shared ones)."""
 
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 
 from chitchat.tests.processes import (
     DEADLINE,
@@ -352,3 +354,35 @@ def test_server_killed_mid_request_leaves_counters_consistent(server_database):
 
         assert outcomes["sent"] >= 30
         assert invariant_problems(env) == []
+
+
+# --- /healthz against a cache that is down or never answers ---------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize("silent", [False, True])
+def test_healthz_is_503_while_the_cache_is_unreachable(api_client, silent):
+    """The project's Redis cache options, on a port where nothing listens or where nothing
+    ever answers: /healthz says 503 (within the options' timeouts), it does not hang."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        if silent:
+            listener.listen(16)  # the kernel accepts; nothing ever answers
+        unreachable = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{listener.getsockname()[1]}/0",
+                "OPTIONS": settings.REDIS_CACHE_OPTIONS,
+            }
+        }
+        result = {}
+
+        def probe():
+            with override_settings(CACHES=unreachable):
+                result["response"] = api_client.get("/healthz")
+
+        thread = threading.Thread(target=probe, daemon=True)
+        thread.start()
+        thread.join(DEADLINE)
+        assert not thread.is_alive(), "/healthz hung on the cache"
+    response = result["response"]
+    assert response.status_code == 503
+    assert response.json()["cache"] == "unavailable"
