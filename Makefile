@@ -13,9 +13,9 @@ $(VENV)/.installed: requirements.txt
 
 # Embedded default (SQLite, in-memory channel layer) at http://127.0.0.1:8000, with demo data.
 run: $(VENV)/.installed
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_chitchat
-	$(VENV)/bin/uvicorn chitchat.asgi:application --host 127.0.0.1 --port 8000
+	DEBUG=true $(PY) manage.py migrate --noinput
+	DEBUG=true $(PY) manage.py seed_chitchat
+	DEBUG=true $(VENV)/bin/uvicorn chitchat.asgi:application --host 127.0.0.1 --port 8000
 
 # The whole test suite: SQLite with nothing set, PostgreSQL/Redis with DATABASE_URL/REDIS_URL.
 test: $(VENV)/.installed
@@ -32,7 +32,7 @@ test-browser: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 # The load benchmark (bench/run.py): PostgreSQL + Redis, database chitchat_bench recreated,
 # granian/uvicorn on CPU 0, wrk and the WebSocket client on CPU 1; writes bench/results/.
