@@ -57,7 +57,7 @@ def server():
     env.update(
         DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
         DEBUG="false",
-        SECRET_KEY="browser-tests-" + uuid.uuid4().hex,
+        SECRET_KEY="browser-tests-" + uuid.uuid4().hex + uuid.uuid4().hex,
         ALLOWED_HOSTS="127.0.0.1",
         THROTTLE_RATES="anon=none,user=none,register=none,message=none",
         LOG_LEVEL="WARNING",
