@@ -22,13 +22,14 @@ def markdown(data: dict) -> str:
     lines = [
         f"Run {data['started_at']} UTC, {data['seconds']} s per endpoint, "
         f"HTTP server on CPU {data['server_cpu']}, wrk on CPU {data['load_cpu']}; "
-        f"x ceiling = ratio to `bench/ceiling/` at {fmt(ceiling)} req/s "
+        f"x ceiling = ratio to the bare ceiling (DRF + simplejwt's stateless authentication, "
+        f"no middleware, database or cache; bench/bare_settings.py) at {fmt(ceiling)} req/s "
         f"(runs: {', '.join(fmt(r['rps']) for r in data['ceiling_runs'])}); "
         f"load average {data['load_average']['start'][0]:.2f} at the start, "
         f"{data['load_average']['end'][0]:.2f} at the end.",
         "",
         "| endpoint | conns | req/s | p50 ms | p99 ms | errors | queries/req | x ceiling "
-        "| ceiling just before, req/s (x) |",
+        "| bare ceiling just before, req/s (x) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in data["http"]:
