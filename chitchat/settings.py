@@ -248,3 +248,18 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+
+# ---------------------------------------------------------------------------
+# Per-request shared state (speed): the token check and the throttle windows go to Redis in
+# one round trip on a client that lives for the process (chitchat.shared_state).
+# ---------------------------------------------------------------------------
+# How long an "active" mark lets a user's tokens in without reading the row. Deactivation and
+# deletion replace it at once; it only matters if that write fails while Redis keeps its data.
+AUTH_ACTIVE_MARK_SECONDS = env.int("AUTH_ACTIVE_MARK_SECONDS", default=120)
+if REDIS_URL:
+    # A Redis that does not answer costs a second, not a hung worker: then REST carries on
+    # without it (tokens checked against the row, throttles open).
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=env.float("REDIS_CONNECT_TIMEOUT", default=1.0),
+        socket_timeout=env.float("REDIS_TIMEOUT", default=1.0),
+    )
