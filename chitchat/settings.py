@@ -263,3 +263,21 @@ if REDIS_URL:
         socket_connect_timeout=env.float("REDIS_CONNECT_TIMEOUT", default=1.0),
         socket_timeout=env.float("REDIS_TIMEOUT", default=1.0),
     )
+# Plain API requests (under /api/, no session cookie, not asking for HTML) skip the session,
+# CSRF, auth and messages middleware; the admin and the browsable API keep them.
+if env.bool("API_SKIPS_BROWSER_MIDDLEWARE", default=True):
+    _BROWSER_ONLY = {
+        "django.contrib.sessions.middleware.SessionMiddleware": (
+            "chitchat.api_middleware.BrowserSessionMiddleware"
+        ),
+        "django.middleware.csrf.CsrfViewMiddleware": (
+            "chitchat.api_middleware.BrowserCsrfViewMiddleware"
+        ),
+        "django.contrib.auth.middleware.AuthenticationMiddleware": (
+            "chitchat.api_middleware.BrowserAuthenticationMiddleware"
+        ),
+        "django.contrib.messages.middleware.MessageMiddleware": (
+            "chitchat.api_middleware.BrowserMessageMiddleware"
+        ),
+    }
+    MIDDLEWARE = [_BROWSER_ONLY.get(name, name) for name in MIDDLEWARE]
