@@ -329,6 +329,25 @@ def scenarios(fx: dict) -> list[dict]:
     ]
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU time of every live process in the process group (a server and its
+    workers): the server's CPU cost per request does not depend on what else the machine runs
+    the way its rate does."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state ppid pgrp ... utime (12th) stime (13th).
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
 def lua_string(value: str) -> str:
     return "[==[" + value + "]==]"
 
@@ -362,10 +381,16 @@ def run_wrk(sc: dict, seconds: int, tag: str) -> dict:
         str(script),
         sc["base"],
     ]
+    server = _servers[1] if sc["base"] == BARE_BASE else _servers[0]
+    cpu_before = group_cpu_seconds(server.pid)
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    cpu = group_cpu_seconds(server.pid) - cpu_before
     for line in done.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
-            return json.loads(line[len("BENCH_JSON ") :])
+            result = json.loads(line[len("BENCH_JSON ") :])
+            if result.get("requests"):
+                result["server_cpu_ms"] = round(cpu * 1000 / result["requests"], 3)
+            return result
     return {"error": (done.stderr or done.stdout)[-500:], "rps": 0.0}
 
 
@@ -488,6 +513,7 @@ def main() -> None:
         log(
             f"{sc['name']:>16}: {result.get('rps', 0):8.1f} req/s  "
             f"p50 {result.get('p50_ms', 0):7.2f} ms  p99 {result.get('p99_ms', 0):7.2f} ms  "
+            f"CPU {result.get('server_cpu_ms', 0):6.3f} ms/req  "
             f"non-2xx {result.get('non_2xx', '?')}  {result.get('error', '')}"
         )
         if sc["name"] == "ceiling":
@@ -511,8 +537,17 @@ def main() -> None:
             }
         )
     ceiling_rps = sum(r.get("rps", 0) for r in ceiling_runs) / len(ceiling_runs)
+    cpu_runs = [r["server_cpu_ms"] for r in ceiling_runs if r.get("server_cpu_ms")]
+    ceiling_cpu_ms = sum(cpu_runs) / len(cpu_runs) if cpu_runs else None
     for row in rows:
         row["ratio_to_ceiling"] = round(row["rps"] / ceiling_rps, 3) if ceiling_rps else None
+        # The rate the endpoint would reach on a core of its own, as a share of the bare
+        # ceiling's: bare CPU per request over the endpoint's (the database's CPU not counted).
+        row["cpu_ratio_to_ceiling"] = (
+            round(ceiling_cpu_ms / row["server_cpu_ms"], 3)
+            if ceiling_cpu_ms and row.get("server_cpu_ms")
+            else None
+        )
         adjacent_rps = row["adjacent_ceiling_rps"]
         row["ratio_to_adjacent_ceiling"] = (
             round(row["rps"] / adjacent_rps, 3) if adjacent_rps else None
@@ -552,6 +587,7 @@ def main() -> None:
         "load_average": {"start": load_start, "end": os.getloadavg()},
         "seed": {k: v for k, v in fx.items() if k not in ("tokens", "usernames", "password")},
         "ceiling_rps": round(ceiling_rps, 1),
+        "ceiling_cpu_ms": ceiling_cpu_ms and round(ceiling_cpu_ms, 3),
         "ceiling_runs": ceiling_runs,
         "http": rows,
         "fanout": fanout,
