@@ -19,11 +19,11 @@ _ATTR = "_plain_api_request"
 
 
 def is_plain_api_request(request) -> bool:
-    """Under /api/, without a session cookie, and not asking for HTML."""
+    """Under /api/ (PLAIN_API_PATHS), without a session cookie, and not asking for HTML."""
     plain = getattr(request, _ATTR, None)
     if plain is None:
         plain = (
-            request.path_info.startswith("/api/")
+            request.path_info.startswith(settings.PLAIN_API_PATHS)
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and "html" not in request.META.get("HTTP_ACCEPT", "")
             and "format=" not in request.META.get("QUERY_STRING", "")

@@ -265,6 +265,7 @@ if REDIS_URL:
     )
 # Plain API requests (under /api/, no session cookie, not asking for HTML) skip the session,
 # CSRF, auth and messages middleware; the admin and the browsable API keep them.
+PLAIN_API_PATHS = ("/api/",)
 if env.bool("API_SKIPS_BROWSER_MIDDLEWARE", default=True):
     _BROWSER_ONLY = {
         "django.contrib.sessions.middleware.SessionMiddleware": (
