@@ -190,9 +190,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # ---------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 # A Redis that accepts connections and never answers must not hold requests (throttles, the
-# login lockout) or /healthz: a cache command gives up after REDIS_TIMEOUT seconds.
+# login lockout) or /healthz: a cache command gives up after REDIS_TIMEOUT seconds (then REST
+# carries on without it: tokens checked against the row, throttles open).
 REDIS_CACHE_OPTIONS = {
-    "socket_connect_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+    "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=1.0),
     "socket_timeout": env.float("REDIS_TIMEOUT", default=1.0),
 }
 if REDIS_URL:
@@ -381,3 +382,30 @@ if not DEBUG:
     # otherwise any client could claim HTTPS.
     if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# ---------------------------------------------------------------------------
+# Per-request shared state (speed): the token check and the throttle windows go to Redis in
+# one round trip on a client that lives for the process (chitchat.shared_state).
+# ---------------------------------------------------------------------------
+# How long an "active" mark lets a user's tokens in without reading the row. Deactivation and
+# deletion replace it at once; it only matters if that write fails while Redis keeps its data.
+AUTH_ACTIVE_MARK_SECONDS = env.int("AUTH_ACTIVE_MARK_SECONDS", default=120)
+# Plain API requests (under /api/, no session cookie, not asking for HTML) skip the session,
+# CSRF, auth and messages middleware; the admin and the browsable API keep them.
+PLAIN_API_PATHS = ("/api/",)
+if env.bool("API_SKIPS_BROWSER_MIDDLEWARE", default=True):
+    _BROWSER_ONLY = {
+        "django.contrib.sessions.middleware.SessionMiddleware": (
+            "chitchat.api_middleware.BrowserSessionMiddleware"
+        ),
+        "django.middleware.csrf.CsrfViewMiddleware": (
+            "chitchat.api_middleware.BrowserCsrfViewMiddleware"
+        ),
+        "django.contrib.auth.middleware.AuthenticationMiddleware": (
+            "chitchat.api_middleware.BrowserAuthenticationMiddleware"
+        ),
+        "django.contrib.messages.middleware.MessageMiddleware": (
+            "chitchat.api_middleware.BrowserMessageMiddleware"
+        ),
+    }
+    MIDDLEWARE = [_BROWSER_ONLY.get(name, name) for name in MIDDLEWARE]
