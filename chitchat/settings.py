@@ -391,15 +391,12 @@ if not DEBUG:
 # deletion replace it at once; it only matters if that write fails while Redis keeps its data.
 AUTH_ACTIVE_MARK_SECONDS = env.int("AUTH_ACTIVE_MARK_SECONDS", default=120)
 # Plain API requests (under /api/, no session cookie, not asking for HTML) skip the session,
-# CSRF, auth and messages middleware; the admin and the browsable API keep them.
+# auth and messages middleware; the admin and the browsable API keep them.
 PLAIN_API_PATHS = ("/api/",)
 if env.bool("API_SKIPS_BROWSER_MIDDLEWARE", default=True):
     _BROWSER_ONLY = {
         "django.contrib.sessions.middleware.SessionMiddleware": (
             "chitchat.api_middleware.BrowserSessionMiddleware"
-        ),
-        "django.middleware.csrf.CsrfViewMiddleware": (
-            "chitchat.api_middleware.BrowserCsrfViewMiddleware"
         ),
         "django.contrib.auth.middleware.AuthenticationMiddleware": (
             "chitchat.api_middleware.BrowserAuthenticationMiddleware"
