@@ -40,7 +40,7 @@ def post_message(chat: Chat, author, body: str = "hi") -> Message:
     """A message with the chat's counters kept as messaging.services keeps them."""
     message = Message.objects.create(chat=chat, author=author, body=body)
     Chat.objects.filter(pk=chat.pk).update(
-        last_message=message, message_count=chat.messages.count()
+        last_message_id=message.pk, message_count=chat.messages.count()
     )
     return message
 

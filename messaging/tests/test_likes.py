@@ -4,7 +4,7 @@ import pytest
 
 from chats.tests.factories import direct_chat
 from messaging.models import Like
-from messaging.tests.conftest import add_member, frames
+from messaging.tests.conftest import add_member
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def test_like_twice_counts_once(
     assert first.json()["id"] == message.pk
     message.refresh_from_db()
     assert message.like_count == 1
-    (frame,) = frames(sent_events)  # the repeated like emits nothing
+    (frame,) = sent_events.of_type()  # the repeated like emits nothing
     assert frame == {
         "type": "message.liked",
         "chat_id": group.pk,
@@ -55,7 +55,7 @@ def test_unlike_and_unlike_again(
     assert first.json()["liked_by_me"] is False
     message.refresh_from_db()
     assert message.like_count == 1
-    (frame,) = frames(sent_events)
+    (frame,) = sent_events.of_type()
     assert frame["data"] == {
         "id": message.pk,
         "like_count": 1,

@@ -5,7 +5,6 @@ import pytest
 from chats.models import Chat
 from chats.tests.factories import direct_chat, group_chat
 from messaging.models import Message
-from messaging.tests.conftest import frames
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +37,7 @@ def test_member_sends_and_chat_counters_follow(
     assert group.message_count == 1
     assert group.last_message_id == message.pk
     assert group.last_activity_at == message.created_at
-    (frame,) = frames(sent_events)
+    (frame,) = sent_events.of_type()
     assert frame["type"] == "message.created"
     assert frame["chat_id"] == group.pk
     expected = dict(body)
@@ -59,7 +58,7 @@ def test_client_id_replay_returns_first_message_with_200(
     assert Message.objects.count() == 1
     group.refresh_from_db()
     assert group.message_count == 1
-    assert frames(sent_events) == []
+    assert sent_events.of_type() == []
 
 
 def test_same_client_id_by_another_author_or_chat_is_a_new_message(client_for, group, alice, bob):

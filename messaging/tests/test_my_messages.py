@@ -97,7 +97,7 @@ def test_latest_for_user_in_200_chats_has_fixed_query_count(
     chats += [direct_chat(alice, other) for other in others]
     for chat in chats:
         message = Message.objects.create(chat=chat, author=bob, body="x")
-        Chat.objects.filter(pk=chat.pk).update(last_message=message, message_count=1)
+        Chat.objects.filter(pk=chat.pk).update(last_message_id=message.pk, message_count=1)
         Like.objects.create(message=message, user=alice)
     with django_assert_max_num_queries(3):
         response = client_for(alice).get("/api/v1/messages/latest/", {"page_size": 200})
