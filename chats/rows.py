@@ -8,6 +8,7 @@ one: messaging fills those two in through CHAT_BODY_EXTENSIONS (registered in it
 AppConfig.ready()), batched over a whole page, as Sentry's serializers batch `get_attrs`.
 """
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC
 
@@ -148,6 +149,11 @@ def chat_body(row: dict) -> dict:
     }
 
 
+# The body's field names in order, read off chat_body itself: chats.serializers'
+# ChatSerializer lists exactly these (the schema follows the read model).
+CHAT_FIELDS = tuple(chat_body(defaultdict(lambda: None)))
+
+
 def chat_bodies(rows: Iterable[dict], *, user) -> list[dict]:
     """The bodies of a page of chat rows, with every extension's fields filled in."""
     rows = list(rows)
@@ -180,6 +186,9 @@ def member_body(row: dict) -> dict:
         "role": row["role"],
         "joined_at": iso_datetime(row["joined_at"]),
     }
+
+
+MEMBER_FIELDS = tuple(member_body(defaultdict(lambda: None)))
 
 
 def member_body_of(membership: Membership) -> dict:

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chats.models import Chat, Membership
+from chats.rows import CHAT_FIELDS, MEMBER_FIELDS
 
 # The message component belongs to messaging (the app above); referenced by name.
 NULLABLE_MESSAGE = {"allOf": [{"$ref": "#/components/schemas/Message"}], "nullable": True}
@@ -38,22 +39,7 @@ class ChatSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Chat
-        fields = [
-            "id",
-            "name",
-            "description",
-            "kind",
-            "is_private",
-            "capacity",
-            "member_count",
-            "message_count",
-            "created_by",
-            "created_at",
-            "is_member",
-            "role",
-            "last_message",
-            "unread_count",
-        ]
+        fields = list(CHAT_FIELDS)
         read_only_fields = fields
 
 
@@ -111,7 +97,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["user", "role", "joined_at"]
+        fields = list(MEMBER_FIELDS)
         read_only_fields = fields
 
 

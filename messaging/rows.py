@@ -3,9 +3,12 @@ turns such a row into the contract's message.
 
 REST lists and details, live events, client_id replays, a chat's `last_message` and the
 admin's previews all build message bodies with `message_body`; adding a field to a message
-is one change here (a column in MESSAGE_COLUMNS and a line in message_body) plus the
-migration. Rows are `.values()` dicts: building model instances was most of a page's cost.
+is one change here (its column in MESSAGE_COLUMNS, its line in message_body) plus the model
+field and its migration; the schema follows (MESSAGE_FIELDS). Rows are `.values()` dicts:
+building model instances was most of a page's cost.
 """
+
+from collections import defaultdict
 
 from django.db.models import Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -53,6 +56,12 @@ def message_body(row: dict) -> dict:
         "liked_by_me": bool(row.get("liked_by_me", False)),
         "client_id": row["client_id"],
     }
+
+
+# The body's field names in order, read off message_body itself: the schema's component
+# (messaging.serializers.MessageSerializer) lists exactly these, so a field added to
+# message_body is documented without a second edit.
+MESSAGE_FIELDS = tuple(message_body(defaultdict(lambda: None)))
 
 
 def message_row_of(message: Message, *, liked_by_me: bool = False) -> dict:

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from chats.serializers import UserRefSerializer
 from messaging.models import MESSAGE_MAX_LENGTH, Message
+from messaging.rows import MESSAGE_FIELDS
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -19,17 +20,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = [
-            "id",
-            "chat_id",
-            "author",
-            "body",
-            "created_at",
-            "edited_at",
-            "like_count",
-            "liked_by_me",
-            "client_id",
-        ]
+        fields = list(MESSAGE_FIELDS)
         read_only_fields = fields
 
 

@@ -48,8 +48,7 @@ def page_query_plan(client, path, params) -> str:
         q["sql"]
         for q in ctx.captured_queries
         # The page query (selectors.chat_messages), the one path on every database.
-        if q["sql"].lstrip().startswith('SELECT "messaging_message"."id"')
-        and "LIMIT" in q["sql"]
+        if q["sql"].lstrip().startswith('SELECT "messaging_message"."id"') and "LIMIT" in q["sql"]
     ]
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql)
