@@ -30,8 +30,9 @@ def _lock_chat(chat_id: int) -> Chat:
     return Chat.objects.select_for_update().get(pk=chat_id)
 
 
-def _lock_chat_as_member(*, chat_id: int, user_id: int) -> Chat:
-    """Lock the chat row and the caller's membership in one statement; the chat locked.
+def _lock_chat_as_member(*, chat_id: int, user_id: int) -> Membership:
+    """Lock the chat row and the caller's membership in one statement; return the membership
+    with its chat and user joined (the user's row is read, not locked).
 
     404 when the chat does not exist or is someone else's direct chat, 403 when the caller
     is not a member. On PostgreSQL a statement that waited for the lock re-reads the locked
@@ -40,12 +41,12 @@ def _lock_chat_as_member(*, chat_id: int, user_id: int) -> Chat:
     """
     membership = (
         Membership.objects.select_for_update(of=("self", "chat"))
-        .select_related("chat")
+        .select_related("chat", "user")
         .filter(chat_id=chat_id, user_id=user_id)
         .first()
     )
     if membership is not None:
-        return membership.chat
+        return membership
     kind = Chat.objects.filter(pk=chat_id).values_list("kind", flat=True).first()
     if kind is None or kind == Chat.Kind.DIRECT:
         raise NotFound()
@@ -74,7 +75,10 @@ def message_send(
     to the commit, so two messages of one chat never commit out of id order: a reader polling
     `?after=<last id>` cannot skip one that was still in flight with a smaller id.
     """
-    locked = _lock_chat_as_member(chat_id=chat.pk, user_id=author.pk)
+    membership = _lock_chat_as_member(chat_id=chat.pk, user_id=author.pk)
+    # The author as read by that statement: the username for the body and the event
+    # without another query (`author` may be a token's lazy user).
+    locked, author = membership.chat, membership.user
     if client_id is not None:
         existing = (
             Message.objects.select_related("author")
