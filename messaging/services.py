@@ -31,26 +31,28 @@ def _lock_chat(chat_id: int) -> Chat:
 
 
 def _lock_chat_as_member(*, chat_id: int, user_id: int) -> Membership:
-    """Lock the chat row and the caller's membership in one statement; return the membership
-    with its chat and user joined (the user's row is read, not locked).
+    """Lock the chat row, then read the caller's membership; return it with its chat and
+    user joined (the user row is read, not locked).
 
     404 when the chat does not exist or is someone else's direct chat, 403 when the caller
-    is not a member. On PostgreSQL a statement that waited for the lock re-reads the locked
-    rows when it gets it: a membership deleted by the transaction it waited for is gone, and
-    the result is empty (a separate, later statement, not a subquery of this one's snapshot).
+    is not a member. Two statements on purpose: on PostgreSQL a statement that waited for
+    the lock still sees its other rows as of its own start (a membership deleted by the
+    transaction it waited for would still be there), and locking the membership row too
+    would deadlock with member_remove (chat, then membership). The second statement starts
+    after the lock is held, so it sees every leave and kick committed before.
     """
-    membership = (
-        Membership.objects.select_for_update(of=("self", "chat"))
-        .select_related("chat", "user")
-        .filter(chat_id=chat_id, user_id=user_id)
-        .first()
-    )
-    if membership is not None:
-        return membership
-    kind = Chat.objects.filter(pk=chat_id).values_list("kind", flat=True).first()
-    if kind is None or kind == Chat.Kind.DIRECT:
+    chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
+    if chat is None:
         raise NotFound()
-    raise PermissionDenied(NOT_A_MEMBER)
+    membership = (
+        Membership.objects.select_related("user").filter(chat_id=chat_id, user_id=user_id).first()
+    )
+    if membership is None:
+        if chat.kind == Chat.Kind.DIRECT:
+            raise NotFound()
+        raise PermissionDenied(NOT_A_MEMBER)
+    membership.chat = chat
+    return membership
 
 
 def _newest_message_id(chat_id: int) -> int | None:
@@ -69,11 +71,12 @@ def message_send(
 ) -> tuple[Message, bool]:
     """Store a message; return (message, created). Idempotent on (author, chat, client_id).
 
-    Three statements: lock the chat with the author's membership, insert, bump the chat's
-    counters (a fourth looks a `client_id` up). Only `chat.pk` is read: the view passes the
-    id from the path, and 404/403 are decided here. The chat row stays locked from the insert
-    to the commit, so two messages of one chat never commit out of id order: a reader polling
-    `?after=<last id>` cannot skip one that was still in flight with a smaller id.
+    Four statements: lock the chat, read the author's membership (and row), insert, bump
+    the chat's counters (a fifth looks a `client_id` up). Only `chat.pk` is read: the view
+    passes the id from the path, and 404/403 are decided here. The chat row stays locked from
+    the insert to the commit, so two messages of one chat never commit out of id order: a
+    reader polling `?after=<last id>` cannot skip one that was still in flight with a
+    smaller id.
     """
     membership = _lock_chat_as_member(chat_id=chat.pk, user_id=author.pk)
     # The author as read by that statement: the username for the body and the event

@@ -229,15 +229,15 @@ def test_send_query_count_is_fixed(
         send(group, bob, f"earlier {i}")
     client = client_for(bob)
     data = {"body": "one more"} | ({"client_id": client_id} if client_id else {})
-    # The service's transaction (a savepoint inside the test's): the chat and the author's
-    # membership locked in one statement (the author's row joined), the insert, the chat's
-    # counters; a client_id adds the look-up of an earlier send.
-    with django_assert_num_queries(5 if client_id is None else 6):
+    # The service's transaction (a savepoint inside the test's): the chat locked, the
+    # author's membership (their row joined), the insert, the chat's counters; a client_id
+    # adds the look-up of an earlier send.
+    with django_assert_num_queries(6 if client_id is None else 7):
         response = client.post(url(group.pk), data, format="json")
     assert response.status_code == 201
-    # A replay: the lock statement, the look-up, whether the author liked it.
+    # A replay: the lock, the membership, the look-up, whether the author liked it.
     if client_id:
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(6):
             replay = client.post(url(group.pk), data, format="json")
         assert replay.status_code == 200
         assert replay.json() == response.json()
