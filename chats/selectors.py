@@ -20,11 +20,6 @@ def chats_with_role(user) -> QuerySet[Chat]:
     )
 
 
-def chats_visible_to(user) -> QuerySet[Chat]:
-    """Group chats (public and private) and the caller's own direct chats, with `my_role`."""
-    return chats_with_role(user)
-
-
 def chat_list(
     *, user, mine: bool = False, kind: str | None = None, search: str | None = None
 ) -> QuerySet:

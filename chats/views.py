@@ -28,7 +28,7 @@ from chats.permissions import (
     IsStaff,
 )
 from chats.rows import chat_bodies, member_body, member_body_of
-from chats.selectors import chat_list, chat_members, chat_row, chats_visible_to
+from chats.selectors import chat_list, chat_members, chat_row, chats_with_role
 from chats.serializers import (
     ChatCreateSerializer,
     ChatSerializer,
@@ -147,7 +147,7 @@ class ChatViewSet(
 
     def get_queryset(self):
         if self.action != "list":
-            return chats_visible_to(self.request.user)
+            return chats_with_role(self.request.user)
         return chat_list(
             user=self.request.user,
             mine=self.mine(),

@@ -52,11 +52,6 @@ def chat_messages(
     return message_rows(queryset.order_by(*ordering), user_id=user.pk)
 
 
-def messages_after(*, chat: Chat, user: User, after_id: int, search: str | None = None) -> QuerySet:
-    """The chat's messages newer than `after_id`, oldest first (catch-up)."""
-    return chat_messages(chat=chat, user=user, after_id=after_id, search=search)
-
-
 def _matching(queryset: QuerySet[Message], search: str) -> QuerySet[Message]:
     """Words anywhere in the body, case-insensitive.
 
