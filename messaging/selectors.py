@@ -39,11 +39,13 @@ def _of_chat(chat_id: int) -> QuerySet[Message]:
 
 
 def chat_messages(
-    *, chat: Chat, user: User, after_id: int | None = None, search: str | None = None
+    *, chat_id: int, user: User, after_id: int | None = None, search: str | None = None
 ) -> QuerySet:
-    """The chat's message rows: newest first, or with `after_id` only newer ones, oldest
-    first (catch-up). Served by the (chat, id) index both ways: one statement per page."""
-    queryset = _of_chat(chat.pk)
+    """The chat's message rows if `user` is a member (none otherwise): newest first, or with
+    `after_id` only newer ones, oldest first (catch-up). Served by the (chat, id) index both
+    ways; the membership is an uncorrelated EXISTS evaluated once: one statement per page."""
+    member = Membership.objects.filter(chat_id=chat_id, user_id=user.pk)
+    queryset = _of_chat(chat_id).filter(Exists(member))
     if after_id is not None:
         queryset = queryset.filter(id__gt=after_id)
     if search:

@@ -97,16 +97,20 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         return chat
 
     def list(self, request, chat_id: str):
-        chat = self.get_chat()  # 404/403 before 400, as for every chat endpoint
         params = MessageListQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
+        if not params.is_valid():
+            self.get_chat()  # 404/403 before 400, as for every chat endpoint
+            raise ValidationError(params.errors)
         messages = selectors.chat_messages(
-            chat=chat,
+            chat_id=int(chat_id),
             user=request.user,
             after_id=params.validated_data.get("after"),
             search=params.validated_data.get("search"),
         )
         page = self.paginate_queryset(messages)
+        if not page:
+            # Members only see rows: an empty page is a member's empty page, or a 404/403.
+            self.get_chat()
         return self.get_paginated_response([message_body(row) for row in page])
 
     def create(self, request, chat_id: str):
