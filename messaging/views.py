@@ -101,13 +101,14 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         if not params.is_valid():
             self.get_chat()  # 404/403 before 400, as for every chat endpoint
             raise ValidationError(params.errors)
-        messages = selectors.chat_messages(
+        after = params.validated_data.get("after")
+        source = selectors.chat_page_source(
             chat_id=int(chat_id),
             user=request.user,
-            after_id=params.validated_data.get("after"),
+            after_id=after,
             search=params.validated_data.get("search"),
         )
-        page = self.paginate_queryset(messages)
+        page = self.paginator.paginate_source(source, request, descending=after is None)
         if not page:
             # Members only see rows: an empty page is a member's empty page, or a 404/403.
             self.get_chat()

@@ -47,8 +47,12 @@ def page_query_plan(client, path, params) -> str:
     (sql,) = [
         q["sql"]
         for q in ctx.captured_queries
-        # The page query (selectors.chat_messages), the one path on every database.
-        if q["sql"].lstrip().startswith('SELECT "messaging_message"."id"') and "LIMIT" in q["sql"]
+        # A chat's page (selectors.chat_page_source) or another list's query.
+        if (
+            "FROM messaging_message m" in q["sql"]
+            or q["sql"].lstrip().startswith('SELECT "messaging_message"."id"')
+        )
+        and "LIMIT" in q["sql"]
     ]
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql)
