@@ -33,6 +33,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports
 
 # The load benchmark (bench/run.py): PostgreSQL + Redis, database chitchat_bench recreated,
 # granian/uvicorn on CPU 0, wrk and the WebSocket client on CPU 1; writes bench/results/.

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
+from live.testing import SentEvents, capture_send_event_calls
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +17,14 @@ def _fast_test_settings(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def sent_events() -> SentEvents:
+    """Every live event sent while the test runs, as (group, message) pairs (not sent).
+    Combine with django_capture_on_commit_callbacks(execute=True): events go on commit."""
+    with capture_send_event_calls() as calls:
+        yield calls
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from django.urls import include, path, re_path
 from chitchat.error_views import api_not_found
 from chitchat.health import healthz
 from chitchat.web_client import web_client
+from messaging.urls import chat_urlpatterns, user_urlpatterns
+from messaging.views import ID_REGEX
 
 urlpatterns = [
     path("", web_client, name="web-client"),
@@ -15,6 +17,8 @@ urlpatterns = [
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("chats.urls")),
     path("api/v1/", include("messaging.urls")),
+    re_path(rf"^api/v1/chats/(?P<chat_id>{ID_REGEX})/", include(chat_urlpatterns)),
+    re_path(rf"^api/v1/users/(?P<user_id>{ID_REGEX})/", include(user_urlpatterns)),
     path("api/", include("chitchat.docs_urls")),
     # Last: anything else under /api/ is a JSON 404, whatever DEBUG says.
     re_path(r"^api/(?P<path>.*)$", api_not_found),

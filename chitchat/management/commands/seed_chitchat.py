@@ -555,7 +555,7 @@ class Command(BaseCommand):
             chat.last_activity_at = created
             updated.append(chat)
         Chat.objects.bulk_update(
-            updated, ["message_count", "last_message", "last_activity_at"], batch_size=500
+            updated, ["message_count", "last_message_id", "last_activity_at"], batch_size=500
         )
         return {"messages": total, "likes": likes_total, "tails": tails}
 
