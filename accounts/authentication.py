@@ -59,6 +59,17 @@ def user_access_unlock(*, user_id: int) -> None:
         logger.exception("could not clear the mark of user %s", user_id)
 
 
+def user_access_remember(*, user_id: int) -> None:
+    """Put the "active" mark of a user whose row was just found active (AUTH_ACTIVE_MARK_SECONDS).
+
+    add(), not set(): a lock mark written meanwhile is never overwritten.
+    """
+    try:
+        cache.add(_mark_key(user_id), MARK_ACTIVE, timeout=_active_mark_seconds())
+    except Exception:
+        logger.warning("could not store the mark of user %s", user_id, exc_info=True)
+
+
 def token_user_id(validated_token) -> int:
     """The token's user id: a positive integer a database id can hold, or InvalidToken."""
     try:
@@ -119,11 +130,7 @@ class JWTAuthentication(SimpleJWTAuthentication):
         if mark == MARK_INACTIVE:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
         user = self.stored_user(user_id)
-        try:
-            # add(), not set(): a lock mark written meanwhile is never overwritten.
-            cache.add(_mark_key(user_id), MARK_ACTIVE, timeout=_active_mark_seconds())
-        except Exception:
-            logger.warning("could not store the mark of user %s", user_id, exc_info=True)
+        user_access_remember(user_id=user_id)
         return user
 
     def stored_user(self, user_id: int) -> User:

@@ -3,6 +3,7 @@ stopped and started again, PostgreSQL backends killed and the cluster restarted,
 server itself killed mid-request (see processes.py: only private Redis/PostgreSQL are
 stopped, never the shared ones)."""
 
+import http.client
 import json
 import socket
 import subprocess
@@ -335,7 +336,7 @@ def test_server_killed_mid_request_leaves_counters_consistent(server_database):
                     assert status == 200, body
                     with lock:
                         outcomes["liked"] += 1
-                except OSError:
+                except (OSError, http.client.HTTPException):  # the server died mid-answer
                     with lock:
                         outcomes["failed"] += 1
                     return
