@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chats.models import Chat, Membership
+from chitchat.fields import StrictCharField
 from messaging.serializers import (
     MessageSerializer,
     UserRefSerializer,
@@ -138,10 +139,10 @@ def chat_row_data(row: dict) -> dict:
 
 
 class ChatCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(min_length=1, max_length=80)
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    name = StrictCharField(min_length=1, max_length=80)
+    description = StrictCharField(max_length=500, required=False, allow_blank=True)
     # Taken as given: spaces are part of a passkey.
-    passkey = serializers.CharField(
+    passkey = StrictCharField(
         max_length=128, required=False, allow_blank=True, trim_whitespace=False
     )
     capacity = serializers.IntegerField(
@@ -155,9 +156,9 @@ class ChatCreateSerializer(serializers.Serializer):
 
 
 class ChatUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(min_length=1, max_length=80, required=False)
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    passkey = serializers.CharField(
+    name = StrictCharField(min_length=1, max_length=80, required=False)
+    description = StrictCharField(max_length=500, required=False, allow_blank=True)
+    passkey = StrictCharField(
         max_length=128, required=False, allow_blank=True, trim_whitespace=False
     )
     capacity = serializers.IntegerField(
@@ -166,7 +167,7 @@ class ChatUpdateSerializer(serializers.Serializer):
 
 
 class JoinSerializer(serializers.Serializer):
-    passkey = serializers.CharField(
+    passkey = StrictCharField(
         max_length=128, required=False, allow_blank=True, allow_null=True, trim_whitespace=False
     )
 

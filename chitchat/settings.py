@@ -248,3 +248,22 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+
+# ---------------------------------------------------------------------------
+# Hardening of logins and input (issue 11, accounts/login/input findings)
+# ---------------------------------------------------------------------------
+# Every password check (token endpoint, browsable-API and admin logins) goes through one
+# backend, which applies the shared login lockout.
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
+# X-Forwarded-For is trusted only from this many proxies in front of the app (the client
+# address is the one the outermost trusted proxy saw); 0 ignores the header entirely.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+# JSON bodies nested deeper than this are a 400.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
+# Wrong passkeys per user and chat before joining is refused (429) for the window.
+PASSKEY_MAX_FAILURES = env.int("PASSKEY_MAX_FAILURES", default=5)
+PASSKEY_FAILURE_WINDOW = 15 * 60  # seconds
+# Error answers under /api/ are JSON also when Django itself refuses a request (bad Host,
+# too many query parameters) before any view runs.
+MIDDLEWARE = ["chitchat.middleware.JSONErrorsUnderAPIMiddleware", *MIDDLEWARE]
+# ---------------------------------------------------------------------------
