@@ -40,13 +40,18 @@ class LoginLockout:
     clears the counter.
     """
 
+    prefix = "login-failures"
+    detail = "Too many failed login attempts; try again later."
+
     def __init__(self, identifier: str):
         """`identifier`: "user:<id>" for an account, "name:<identity_key>" otherwise."""
         digest = hashlib.sha256(identifier.encode()).hexdigest()
-        self.count_key = f"login-failures:{digest}"
-        self.start_key = f"login-failures-start:{digest}"
-        self.window = settings.LOGIN_FAILURE_WINDOW
-        self.limit = settings.LOGIN_MAX_FAILURES
+        self.count_key = f"{self.prefix}:{digest}"
+        self.start_key = f"{self.prefix}-start:{digest}"
+        self.window, self.limit = self.get_limits()
+
+    def get_limits(self) -> tuple[int, int]:
+        return settings.LOGIN_FAILURE_WINDOW, settings.LOGIN_MAX_FAILURES
 
     def attempt(self) -> None:
         """Count an attempt; raise Throttled (429 with Retry-After) beyond the limit.
@@ -60,7 +65,7 @@ class LoginLockout:
             logger.exception("login lockout counter unavailable; attempt let through")
             return
         if wait is not None:
-            raise Throttled(wait=wait, detail="Too many failed login attempts; try again later.")
+            raise Throttled(wait=wait, detail=self.detail)
 
     def _count(self) -> int | None:
         """Take this attempt's slot; the seconds to wait when beyond the limit, else None."""
@@ -87,3 +92,20 @@ class LoginLockout:
             cache.delete_many([self.count_key, self.start_key])
         except Exception:
             logger.exception("could not clear a login lockout counter")
+
+
+class PasskeyAttempts(LoginLockout):
+    """Wrong passkeys per user and chat: the same counter as logins, its own limits.
+
+    Beyond PASSKEY_MAX_FAILURES attempts in PASSKEY_FAILURE_WINDOW seconds, joining that
+    chat is a 429 with Retry-After whatever the passkey; a successful join clears it.
+    """
+
+    prefix = "passkey-failures"
+    detail = "Too many wrong passkeys for this chat; try again later."
+
+    def __init__(self, *, user_id: int, chat_id: int):
+        super().__init__(f"{user_id}:{chat_id}")
+
+    def get_limits(self) -> tuple[int, int]:
+        return settings.PASSKEY_FAILURE_WINDOW, settings.PASSKEY_MAX_FAILURES

@@ -45,6 +45,7 @@ from chats.serializers import (
     RoleSerializer,
     UserIdSerializer,
 )
+from accounts.throttling import PasskeyAttempts
 from chitchat.pagination import IdCursorPagination
 
 ID_REGEX = r"[0-9]+"
@@ -230,9 +231,15 @@ class ChatViewSet(
         chat = self.get_object()
         serializer = JoinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # Passkeys cannot be guessed without limit: 429 after a few wrong ones.
+        attempts = PasskeyAttempts(user_id=request.user.pk, chat_id=chat.pk)
+        if chat.passkey:
+            attempts.attempt()
         chat, _ = services.chat_join(
             chat=chat, user=request.user, passkey=serializer.validated_data.get("passkey")
         )
+        if chat.passkey:
+            attempts.reset()
         return self._chat_response(chat)
 
     @extend_schema(request=None, responses={204: None, 403: ERRORS[403], 404: ERRORS[404]})
