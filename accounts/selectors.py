@@ -35,3 +35,16 @@ def user_for_login(identifier: str, *, email_only: bool = False) -> User | None:
         if user is not None or email_only:
             return user
     return User.objects.filter(username_key=key).first()
+
+
+def identity_taken(*, field: str, value: str, exclude_pk: int | None = None) -> bool:
+    """Whether `value` is taken as a username or email under identity_key (the database's
+    unique rule). A username with `@` is also taken when it is another account's email:
+    logins by email would otherwise be ambiguous."""
+    key = identity_key(value)
+    others = User.objects.filter(**{f"{field}_key": key})
+    if field == "username" and "@" in value:
+        others = User.objects.filter(Q(username_key=key) | Q(email_key=key))
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    return others.exists()

@@ -4,13 +4,13 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from rest_framework import serializers
 
-from accounts.models import User, identity_key
+from accounts.models import User
+from accounts.selectors import identity_taken
 from accounts.services import EMAIL_TAKEN, USERNAME_TAKEN
 from chitchat.fields import StrictCharField, StrictEmailField, StrictModelSerializer
 
@@ -39,18 +39,8 @@ def _username_field() -> StrictCharField:
 
 
 def _check_unique(field: str, value: str, message: str, exclude: User | None = None) -> str:
-    """`value` is free as a username or email under identity_key (the database's rule).
-
-    A username with `@` may not be another account's email either: logins by email would
-    otherwise be ambiguous.
-    """
-    key = identity_key(value)
-    others = User.objects.filter(**{f"{field}_key": key})
-    if field == "username" and "@" in value:
-        others = User.objects.filter(Q(username_key=key) | Q(email_key=key))
-    if exclude is not None:
-        others = others.exclude(pk=exclude.pk)
-    if others.exists():
+    """`value` is free as a username or email (see selectors.identity_taken)."""
+    if identity_taken(field=field, value=value, exclude_pk=exclude.pk if exclude else None):
         raise serializers.ValidationError(message, code="unique")
     return value
 

@@ -235,3 +235,23 @@ def test_admin_message_filter_with_odd_digits(value):
     client.force_login(admin)
     response = client.get("/admin/messaging/message/", {"chat": value})
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_refuses_a_lookalike_username_and_email():
+    UserFactory(username="lila", email="lila@example.com")
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "l\u0131la",
+            "email": "LILA@example.com",
+            "usable_password": "true",
+            "password1": "a-long-pass-phrase-1",
+            "password2": "a-long-pass-phrase-1",
+        },
+    )
+    assert response.status_code == 200  # the form again, with errors
+    assert response.context["adminform"].form.errors.keys() == {"username", "email"}
