@@ -57,3 +57,18 @@ class LockoutModelBackend(ModelBackend):
             lockout.reset()
             return user
         return None
+
+
+def password_confirm(*, user: User, password: str) -> bool:
+    """Whether `password` is `user`'s, for a signed-in user confirming a sensitive change
+    (password change, email change, account deletion).
+
+    Counted in the same lockout as logins: a stolen access token does not allow unlimited
+    password guesses either. Raises Throttled (429) when the account is locked.
+    """
+    lockout = lockout_for(user=user, identifier="")
+    lockout.attempt()
+    if user.check_password(password):
+        lockout.reset()
+        return True
+    return False

@@ -9,6 +9,7 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from rest_framework import serializers
 
+from accounts.backends import password_confirm
 from accounts.models import User
 from accounts.selectors import identity_taken
 from accounts.services import EMAIL_TAKEN, USERNAME_TAKEN
@@ -121,7 +122,7 @@ class UserUpdateSerializer(StrictModelSerializer):
                 raise serializers.ValidationError(
                     {"password": ["Required to change the email address."]}, code="required"
                 )
-            if not self.instance.check_password(password):
+            if not password_confirm(user=self.instance, password=password):
                 raise serializers.ValidationError({"password": ["Wrong password."]}, code="invalid")
         return attrs
 
@@ -199,7 +200,7 @@ class PasswordChangeSerializer(serializers.Serializer):
     new_password = StrictCharField(max_length=128, trim_whitespace=False)
 
     def validate_old_password(self, value: str) -> str:
-        if not self.context["request"].user.check_password(value):
+        if not password_confirm(user=self.context["request"].user, password=value):
             raise serializers.ValidationError("Wrong password.", code="invalid")
         return value
 
@@ -243,6 +244,6 @@ class PasswordSerializer(serializers.Serializer):
     password = StrictCharField(max_length=128, trim_whitespace=False)
 
     def validate_password(self, value: str) -> str:
-        if not self.context["request"].user.check_password(value):
+        if not password_confirm(user=self.context["request"].user, password=value):
             raise serializers.ValidationError("Wrong password.", code="invalid")
         return value

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.throttling import PasskeyAttempts
 from chats import services
 from chats.models import Chat
 from chats.permissions import (
@@ -45,7 +46,6 @@ from chats.serializers import (
     RoleSerializer,
     UserIdSerializer,
 )
-from accounts.throttling import PasskeyAttempts
 from chitchat.pagination import IdCursorPagination
 
 ID_REGEX = r"[0-9]+"

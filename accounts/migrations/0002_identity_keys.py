@@ -14,16 +14,22 @@ def fill_keys(apps, schema_editor):
     User = apps.get_model("accounts", "User")
     seen_usernames: set[str] = set()
     seen_emails: set[str] = set()
-    for user in User.objects.order_by("id").iterator():
-        username_key = identity_key(user.username)
-        email_key = identity_key(user.email)
-        if username_key in seen_usernames:
-            username_key = f"{username_key}#{user.pk}"
-        if email_key in seen_emails:
-            email_key = f"{email_key}#{user.pk}"
-        seen_usernames.add(username_key)
-        seen_emails.add(email_key)
-        User.objects.filter(pk=user.pk).update(username_key=username_key, email_key=email_key)
+    batch = []
+    for user in User.objects.order_by("id").only("id", "username", "email").iterator():
+        user.username_key = identity_key(user.username)
+        user.email_key = identity_key(user.email)
+        if user.username_key in seen_usernames:
+            user.username_key = f"{user.username_key}#{user.pk}"
+        if user.email_key in seen_emails:
+            user.email_key = f"{user.email_key}#{user.pk}"
+        seen_usernames.add(user.username_key)
+        seen_emails.add(user.email_key)
+        batch.append(user)
+        if len(batch) >= 1000:
+            User.objects.bulk_update(batch, ["username_key", "email_key"])
+            batch = []
+    if batch:
+        User.objects.bulk_update(batch, ["username_key", "email_key"])
 
 
 class Migration(migrations.Migration):

@@ -4,8 +4,10 @@ ambiguity and private names in search."""
 
 import threading
 from collections import Counter
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -347,3 +349,40 @@ def test_search_matches_names_of_public_users_only(user_client):
         assert [row["id"] for row in response.json()["results"]] == [shown.pk]
     response = user_client.get("/api/v1/users/", {"search": hidden.username})
     assert [row["id"] for row in response.json()["results"]] == [hidden.pk]
+
+
+# Beyond the list: password confirmations count in the account's lockout ---------------------
+
+
+@pytest.mark.django_db
+def test_password_guesses_with_a_stolen_token_are_locked_out(api_client, user, user_client):
+    attempts = [
+        ("post", "/api/v1/auth/password/", {"old_password": "guess-1", "new_password": STRONG}),
+        ("patch", ME, {"email": "thief@example.com", "password": "guess-2"}),
+        ("delete", ME, {"password": "guess-3"}),
+    ]
+    for method, path, body in attempts:
+        assert getattr(user_client, method)(path, body).status_code == 400
+    response = user_client.delete(ME, {"password": DEFAULT_PASSWORD})
+    assert_locked(response)
+    assert_locked(token_login(api_client, user.username))
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+@pytest.mark.django_db
+def test_migration_keys_match_the_model():
+    migration = import_module("accounts.migrations.0002_identity_keys")
+    first = UserFactory(username="lila", email="Lila@example.com")
+    second = UserFactory(username="other", email="other@example.com")
+    # Rows from before the keys, one a look-alike of the other (update() skips save()).
+    User.objects.filter(pk=first.pk).update(username_key="old1", email_key="old1")
+    User.objects.filter(pk=second.pk).update(
+        username="l\u0131la", username_key="old2", email="LILA@example.com", email_key="old2"
+    )
+    migration.fill_keys(apps, None)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.username_key, first.email_key) == ("lila", "lila@example.com")
+    # The later look-alike stays unique; the earlier account owns the shared spelling.
+    assert second.username_key == f"lila#{second.pk}"
+    assert second.email_key == f"lila@example.com#{second.pk}"
