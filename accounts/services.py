@@ -7,6 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes
@@ -125,7 +126,7 @@ def password_reset_request(*, email: str) -> None:
     long for a known address as for an unknown one, whatever the mail server does.
     """
     user = User.objects.filter(email_key=identity_key(email), is_active=True).first()
-    if user is None or not user.has_usable_password():
+    if user is None or not user.has_usable_password() or not _reset_mail_due(user):
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
@@ -141,6 +142,19 @@ def password_reset_request(*, email: str) -> None:
         ),
         recipient=user.email,
     )
+
+
+def _reset_mail_due(user: User) -> bool:
+    """At most one reset mail per account per PASSWORD_RESET_MAIL_INTERVAL seconds, so the
+    endpoint cannot be used to flood someone's mailbox (the answer stays 204 either way)."""
+    interval = settings.PASSWORD_RESET_MAIL_INTERVAL
+    if not interval:
+        return True
+    try:
+        return cache.add(f"password-reset-mail:{user.pk}", 1, timeout=interval)
+    except Exception:
+        logger.exception("cache unavailable; password-reset mail sent without the interval")
+        return True
 
 
 # Account mail is sent off the request path by a small pool, so that no answer waits for

@@ -258,6 +258,8 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
 # X-Forwarded-For is trusted only from this many proxies in front of the app (the client
 # address is the one the outermost trusted proxy saw); 0 ignores the header entirely.
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+# At most one password-reset mail per account in this many seconds (0: no limit).
+PASSWORD_RESET_MAIL_INTERVAL = env.int("PASSWORD_RESET_MAIL_INTERVAL", default=60)
 # JSON bodies nested deeper than this are a 400.
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 # Wrong passkeys per user and chat before joining is refused (429) for the window.

@@ -386,3 +386,11 @@ def test_migration_keys_match_the_model():
     # The later look-alike stays unique; the earlier account owns the shared spelling.
     assert second.username_key == f"lila#{second.pk}"
     assert second.email_key == f"lila@example.com#{second.pk}"
+
+
+@pytest.mark.django_db
+def test_password_reset_mails_one_account_at_most_once_per_interval(api_client, user):
+    for _ in range(3):
+        assert api_client.post(RESET, {"email": user.email}).status_code == 204
+    services.mail_wait()
+    assert len(mail.outbox) == 1
