@@ -4,16 +4,51 @@ accounts.services.user_delete, the same code as DELETE /api/v1/users/me/."""
 from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from accounts.services import user_deactivate, user_delete
+from accounts.selectors import identity_taken
+from accounts.services import EMAIL_TAKEN, USERNAME_TAKEN, user_deactivate, user_delete
+
+
+class IdentityCheckMixin:
+    """Usernames and emails unique under identity_key, as the API checks them (the database
+    constraint would otherwise surface as a 500 for a look-alike)."""
+
+    def _free(self, field: str, message: str):
+        value = self.cleaned_data.get(field)
+        if value and identity_taken(field=field, value=value, exclude_pk=self.instance.pk):
+            raise ValidationError(message, code="unique")
+        return value
+
+    def clean_username(self):
+        if hasattr(super(), "clean_username"):
+            self.cleaned_data["username"] = super().clean_username()
+        return self._free("username", USERNAME_TAKEN)
+
+    def clean_email(self):
+        return self._free("email", EMAIL_TAKEN)
+
+
+class ChitChatUserCreationForm(IdentityCheckMixin, AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+
+class ChitChatUserChangeForm(IdentityCheckMixin, UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = ChitChatUserChangeForm
+    add_form = ChitChatUserCreationForm
     list_display = (
         "username",
         "email",

@@ -177,18 +177,12 @@ class JWTAuthenticationScheme(SimpleJWTScheme):
 def credentials_authenticate(
     request, *, username: str | None = None, email: str | None = None, password: str
 ) -> User | None:
-    """The active user with that username or email (ignoring case) and password, or None.
+    """The active user with that username or email and password, or None.
 
-    `username` may also hold an email address; a username match wins over an email match.
-    Goes through Django's `authenticate()` so the hasher runs even for unknown users (no
-    timing oracle) and `user_login_failed` is sent.
+    `username` may also hold an email address (see accounts.backends, which resolves it,
+    applies the shared login lockout and runs the hasher even for unknown users). Goes
+    through Django's `authenticate()`, so `user_login_failed` is sent.
     """
     if username:
-        user = User.objects.filter(username__iexact=username).first()
-        if user is None:
-            user = User.objects.filter(email__iexact=username).first()
-    else:
-        user = User.objects.filter(email__iexact=email).first()
-    return authenticate(
-        request, username=user.username if user else username or email, password=password
-    )
+        return authenticate(request, username=username, password=password)
+    return authenticate(request, email=email, password=password)

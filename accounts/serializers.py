@@ -9,8 +9,11 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from rest_framework import serializers
 
+from accounts.backends import password_confirm
 from accounts.models import User
+from accounts.selectors import identity_taken
 from accounts.services import EMAIL_TAKEN, USERNAME_TAKEN
+from chitchat.fields import StrictCharField, StrictEmailField, StrictModelSerializer
 
 PUBLIC_FIELDS = ("id", "username", "bio", "is_private")
 FULL_FIELDS = (
@@ -27,8 +30,8 @@ FULL_FIELDS = (
 )
 
 
-def _username_field() -> serializers.CharField:
-    return serializers.CharField(
+def _username_field() -> StrictCharField:
+    return StrictCharField(
         min_length=1,
         max_length=150,
         validators=[UnicodeUsernameValidator()],
@@ -37,10 +40,8 @@ def _username_field() -> serializers.CharField:
 
 
 def _check_unique(field: str, value: str, message: str, exclude: User | None = None) -> str:
-    others = User.objects.filter(**{f"{field}__iexact": value})
-    if exclude is not None:
-        others = others.exclude(pk=exclude.pk)
-    if others.exists():
+    """`value` is free as a username or email (see selectors.identity_taken)."""
+    if identity_taken(field=field, value=value, exclude_pk=exclude.pk if exclude else None):
         raise serializers.ValidationError(message, code="unique")
     return value
 
@@ -52,7 +53,7 @@ def _check_password(password: str, user: User) -> None:
         raise serializers.ValidationError(list(exc.messages)) from None
 
 
-class UserPublicSerializer(serializers.ModelSerializer):
+class UserPublicSerializer(StrictModelSerializer):
     """What anyone signed in may see of any user."""
 
     class Meta:
@@ -61,7 +62,7 @@ class UserPublicSerializer(serializers.ModelSerializer):
         read_only_fields = PUBLIC_FIELDS
 
 
-class UserFullSerializer(serializers.ModelSerializer):
+class UserFullSerializer(StrictModelSerializer):
     """The whole profile: the user themself, or anyone when the user is not private."""
 
     class Meta:
@@ -70,19 +71,31 @@ class UserFullSerializer(serializers.ModelSerializer):
         read_only_fields = FULL_FIELDS
 
 
-class UserUpdateSerializer(serializers.ModelSerializer):
-    """PATCH users/me/: validates the changed fields; the service writes them."""
+class UserUpdateSerializer(StrictModelSerializer):
+    """PATCH users/me/: validates the changed fields; the service writes them.
+
+    Changing `email` needs the current `password` (contract 1.1): a stolen access token
+    alone must not redirect password resets to another address.
+    """
 
     username = _username_field()
-    email = serializers.EmailField(max_length=254)
-    bio = serializers.CharField(max_length=500, allow_blank=True)
-    location = serializers.CharField(max_length=100, allow_blank=True)
+    email = StrictEmailField(max_length=254)
+    bio = StrictCharField(max_length=500, allow_blank=True)
+    location = StrictCharField(max_length=100, allow_blank=True)
+    password = StrictCharField(
+        write_only=True,
+        required=False,
+        max_length=128,
+        trim_whitespace=False,
+        help_text="The current password; required when `email` changes.",
+    )
 
     class Meta:
         model = User
         fields = (
             "username",
             "email",
+            "password",
             "first_name",
             "last_name",
             "bio",
@@ -102,16 +115,27 @@ class UserUpdateSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("Must be a date in the past.")
         return value
 
+    def validate(self, attrs):
+        password = attrs.pop("password", None)
+        if "email" in attrs and attrs["email"] != self.instance.email:
+            if not password:
+                raise serializers.ValidationError(
+                    {"password": ["Required to change the email address."]}, code="required"
+                )
+            if not password_confirm(user=self.instance, password=password):
+                raise serializers.ValidationError({"password": ["Wrong password."]}, code="invalid")
+        return attrs
+
 
 class RegisterSerializer(serializers.Serializer):
     username = _username_field()
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    password2 = serializers.CharField(
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
+    password2 = StrictCharField(
         write_only=True, required=False, max_length=128, trim_whitespace=False
     )
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
 
     def validate_username(self, value: str) -> str:
         return _check_unique("username", value, USERNAME_TAKEN)
@@ -139,8 +163,8 @@ class RegisterSerializer(serializers.Serializer):
 class TokenPairSerializer(serializers.Serializer):
     """Response of register's token part and of refresh."""
 
-    access = serializers.CharField()
-    refresh = serializers.CharField()
+    access = StrictCharField()
+    refresh = StrictCharField()
 
 
 class RegisterResponseSerializer(TokenPairSerializer):
@@ -148,11 +172,11 @@ class RegisterResponseSerializer(TokenPairSerializer):
 
 
 class TokenObtainSerializer(serializers.Serializer):
-    username = serializers.CharField(
+    username = StrictCharField(
         required=False, max_length=254, help_text="Username or email, ignoring case."
     )
-    email = serializers.CharField(required=False, max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    email = StrictCharField(required=False, max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
     def validate(self, attrs):
         if not attrs.get("username") and not attrs.get("email"):
@@ -163,20 +187,20 @@ class TokenObtainSerializer(serializers.Serializer):
 
 
 class TokenObtainResponseSerializer(TokenPairSerializer):
-    token_type = serializers.CharField(default="Bearer")
+    token_type = StrictCharField(default="Bearer")
     expires_in = serializers.IntegerField(help_text="Lifetime of the access token in seconds.")
 
 
 class RefreshTokenSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = StrictCharField()
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    old_password = StrictCharField(max_length=128, trim_whitespace=False)
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)
 
     def validate_old_password(self, value: str) -> str:
-        if not self.context["request"].user.check_password(value):
+        if not password_confirm(user=self.context["request"].user, password=value):
             raise serializers.ValidationError("Wrong password.", code="invalid")
         return value
 
@@ -186,13 +210,13 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 
 class PasswordResetSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
-    uid = serializers.CharField(max_length=64)
-    token = serializers.CharField(max_length=128)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    uid = StrictCharField(max_length=64)
+    token = StrictCharField(max_length=128)
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)
 
     def validate(self, attrs):
         # The service checks the token again under a row lock; this check gives the early,
@@ -217,9 +241,9 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
 class PasswordSerializer(serializers.Serializer):
     """DELETE users/me/: the current password confirms the deletion."""
 
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
     def validate_password(self, value: str) -> str:
-        if not self.context["request"].user.check_password(value):
+        if not password_confirm(user=self.context["request"].user, password=value):
             raise serializers.ValidationError("Wrong password.", code="invalid")
         return value

@@ -2,9 +2,12 @@
 
 import logging
 import smtplib
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes
@@ -13,7 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.authentication import user_access_lock
-from accounts.models import User
+from accounts.models import User, identity_key
 from accounts.signals import user_deleting
 from live.events import close_user_sockets
 
@@ -26,9 +29,9 @@ EMAIL_TAKEN = "A user with that email already exists."
 def _unique_violation(exc: IntegrityError) -> ValidationError:
     """Turn a lost race on a case-insensitive unique constraint into a 400 on that field."""
     message = str(exc)
-    if "user_email_ci_unique" in message:
+    if "email_key" in message:
         return ValidationError({"email": [EMAIL_TAKEN]}, code="unique")
-    if "user_username_ci_unique" in message or "username" in message:
+    if "username" in message:
         return ValidationError({"username": [USERNAME_TAKEN]}, code="unique")
     return ValidationError({"non_field_errors": ["That user already exists."]}, code="unique")
 
@@ -51,7 +54,12 @@ def user_register(
 
 
 def user_update(*, user: User, **fields) -> User:
-    """Update profile fields (already validated) of `user`."""
+    """Update profile fields (already validated) of `user`.
+
+    A changed email address is announced to the old address once the change commits, so
+    the owner learns of a takeover attempt (the serializer required the password).
+    """
+    old_email = user.email
     for name, value in fields.items():
         setattr(user, name, value)
     if fields:
@@ -60,6 +68,20 @@ def user_update(*, user: User, **fields) -> User:
                 user.save(update_fields=list(fields))
         except IntegrityError as exc:
             raise _unique_violation(exc) from None
+        if "email" in fields and old_email and fields["email"] != old_email:
+            username, new_email = user.username, user.email
+            transaction.on_commit(
+                lambda: mail_send_later(
+                    subject="Your Chit-Chat email address was changed",
+                    message=(
+                        f"Hello {username},\n\n"
+                        f"The email address of your Chit-Chat account was changed to "
+                        f"{new_email}.\n\nIf it was not you, reset your password and contact "
+                        f"the administrator of this server.\n"
+                    ),
+                    recipient=old_email,
+                )
+            )
     return user
 
 
@@ -105,23 +127,16 @@ def password_reset_request(*, email: str) -> None:
     """Email a reset link to the active account with that address, if there is one.
 
     The caller answers the same way whether or not an account exists (no enumeration).
+    The mail goes out on a background thread (mail_send_later), so the answer takes as
+    long for a known address as for an unknown one, whatever the mail server does.
     """
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
-    if user is None or not user.has_usable_password():
+    user = User.objects.filter(email_key=identity_key(email), is_active=True).first()
+    if user is None or not user.has_usable_password() or not _reset_mail_due(user):
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     link = f"{settings.FRONTEND_URL.rstrip('/')}/reset-password?uid={uid}&token={token}"
-    try:
-        _send_reset_mail(user=user, link=link, uid=uid, token=token)
-    except (OSError, smtplib.SMTPException):
-        # The answer must not depend on whether an account exists, so a mail failure is
-        # logged rather than surfaced.
-        logger.exception("password-reset email to user %s failed", user.pk)
-
-
-def _send_reset_mail(*, user: User, link: str, uid: str, token: str) -> None:
-    send_mail(
+    mail_send_later(
         subject="Reset your Chit-Chat password",
         message=(
             f"Hello {user.username},\n\n"
@@ -130,8 +145,7 @@ def _send_reset_mail(*, user: User, link: str, uid: str, token: str) -> None:
             f"/api/v1/auth/password/reset/confirm/.\n\n"
             f"If it was not you, ignore this email; the link expires on its own.\n"
         ),
-        from_email=None,
-        recipient_list=[user.email],
+        recipient=user.email,
     )
 
 
@@ -147,6 +161,56 @@ def user_deactivate(*, user: User) -> bool:
         user_access_lock(user_id=user.pk)
         close_user_sockets(user_id=user.pk)
     return True
+
+
+def _reset_mail_due(user: User) -> bool:
+    """At most one reset mail per account per PASSWORD_RESET_MAIL_INTERVAL seconds, so the
+    endpoint cannot be used to flood someone's mailbox (the answer stays 204 either way)."""
+    interval = settings.PASSWORD_RESET_MAIL_INTERVAL
+    if not interval:
+        return True
+    try:
+        return cache.add(f"password-reset-mail:{user.pk}", 1, timeout=interval)
+    except Exception:
+        logger.exception("cache unavailable; password-reset mail sent without the interval")
+        return True
+
+
+# Account mail is sent off the request path by a small pool, so that no answer waits for
+# (or reveals by its timing) the mail server.
+_mail_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="account-mail")
+_mail_pending: set[Future] = set()
+_mail_lock = threading.Lock()
+
+
+def mail_send_later(*, subject: str, message: str, recipient: str) -> Future:
+    """Send one email on a background thread; failures are logged, never raised."""
+    future = _mail_pool.submit(_mail_send, subject=subject, message=message, recipient=recipient)
+    with _mail_lock:
+        _mail_pending.add(future)
+    future.add_done_callback(_mail_done)
+    return future
+
+
+def mail_wait(timeout: float = 10.0) -> None:
+    """Wait until the mail queued so far is sent (for tests and orderly shutdowns)."""
+    with _mail_lock:
+        pending = list(_mail_pending)
+    wait(pending, timeout=timeout)
+
+
+def _mail_done(future: Future) -> None:
+    with _mail_lock:
+        _mail_pending.discard(future)
+
+
+def _mail_send(*, subject: str, message: str, recipient: str) -> None:
+    try:
+        send_mail(subject=subject, message=message, from_email=None, recipient_list=[recipient])
+    except (OSError, smtplib.SMTPException):
+        # The answer must not depend on whether an account exists, so a mail failure is
+        # logged rather than surfaced.
+        logger.exception("account email failed")
 
 
 def user_delete(*, user: User) -> None:

@@ -25,7 +25,10 @@ class RegisterRateThrottle(WindowCounterMixin, SimpleRateThrottle):
 
 
 class LoginLockout:
-    """Failed logins per identifier (lower-cased username or email) in a fixed window.
+    """Failed logins per account (or, for names that match none, per normalised name).
+
+    Keyed on the account found rather than on what was typed, so look-alike spellings
+    (U+017F, U+0131, the email instead of the username) share one count; see accounts.backends.
 
     The counter lives in the Django cache (Redis in production), so every process sees the
     same count. After LOGIN_MAX_FAILURES failures within LOGIN_FAILURE_WINDOW seconds every
@@ -37,26 +40,35 @@ class LoginLockout:
     clears the counter.
     """
 
+    prefix = "login-failures"
+    detail = "Too many failed login attempts; try again later."
+
     def __init__(self, identifier: str):
-        digest = hashlib.sha256(identifier.strip().lower().encode()).hexdigest()
-        self.count_key = f"login-failures:{digest}"
-        self.start_key = f"login-failures-start:{digest}"
-        self.window = settings.LOGIN_FAILURE_WINDOW
-        self.limit = settings.LOGIN_MAX_FAILURES
+        """`identifier`: "user:<id>" for an account, "name:<identity_key>" otherwise."""
+        digest = hashlib.sha256(identifier.encode()).hexdigest()
+        self.count_key = f"{self.prefix}:{digest}"
+        self.start_key = f"{self.prefix}-start:{digest}"
+        self.window, self.limit = self.get_limits()
+
+    def get_limits(self) -> tuple[int, int]:
+        return settings.LOGIN_FAILURE_WINDOW, settings.LOGIN_MAX_FAILURES
 
     def attempt(self) -> None:
         """Count an attempt; raise Throttled (429 with Retry-After) beyond the limit.
 
-        With the cache unreachable the attempt is let through (and logged): logging in keeps
-        working while Redis is down, as the other throttles do."""
+        Without a cache (Redis down) the attempt is let through and logged: logins keep
+        working, unthrottled, until it is back.
+        """
         try:
-            self._attempt()
-        except Throttled:
-            raise
+            wait = self._count()
         except Exception:
-            logger.exception("login lockout unavailable; attempt let through")
+            logger.exception("login lockout counter unavailable; attempt let through")
+            return
+        if wait is not None:
+            raise Throttled(wait=wait, detail=self.detail)
 
-    def _attempt(self) -> None:
+    def _count(self) -> int | None:
+        """Take this attempt's slot; the seconds to wait when beyond the limit, else None."""
         # add() only sets a missing key, so the window starts at the first attempt and later
         # ones do not extend it (incr keeps the key's expiry, in Redis and in local memory).
         now = time.time()
@@ -69,17 +81,31 @@ class LoginLockout:
             cache.add(self.count_key, 1, timeout=self.window)
             count = 1
         if count <= self.limit:
-            return
+            return None
         started = cache.get(self.start_key)
         remaining = self.window if started is None else started + self.window - now
-        raise Throttled(
-            wait=max(1, math.ceil(remaining)),
-            detail="Too many failed login attempts; try again later.",
-        )
+        return max(1, math.ceil(remaining))
 
     def reset(self) -> None:
         """A successful login: the identifier starts again with a clean count."""
         try:
             cache.delete_many([self.count_key, self.start_key])
         except Exception:
-            logger.exception("login lockout unavailable; counter not reset")
+            logger.exception("could not clear a login lockout counter")
+
+
+class PasskeyAttempts(LoginLockout):
+    """Wrong passkeys per user and chat: the same counter as logins, its own limits.
+
+    Beyond PASSKEY_MAX_FAILURES attempts in PASSKEY_FAILURE_WINDOW seconds, joining that
+    chat is a 429 with Retry-After whatever the passkey; a successful join clears it.
+    """
+
+    prefix = "passkey-failures"
+    detail = "Too many wrong passkeys for this chat; try again later."
+
+    def __init__(self, *, user_id: int, chat_id: int):
+        super().__init__(f"{user_id}:{chat_id}")
+
+    def get_limits(self) -> tuple[int, int]:
+        return settings.PASSKEY_FAILURE_WINDOW, settings.PASSKEY_MAX_FAILURES

@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +24,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
 from accounts.authentication import credentials_authenticate
+from accounts.backends import LOCKED_ATTRIBUTE
 from accounts.models import User
 from accounts.permissions import CanSeeFullProfile
 from accounts.serializers import (
@@ -41,7 +42,7 @@ from accounts.serializers import (
     UserPublicSerializer,
     UserUpdateSerializer,
 )
-from accounts.throttling import LoginLockout, RegisterRateThrottle
+from accounts.throttling import RegisterRateThrottle
 from chitchat.pagination import IdCursorPagination
 
 ERROR = OpenApiResponse(
@@ -139,8 +140,6 @@ class TokenObtainView(PublicAuthView):
         serializer = TokenObtainSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        lockout = LoginLockout(data.get("username") or data["email"])
-        lockout.attempt()
         user = credentials_authenticate(
             request,
             username=data.get("username"),
@@ -148,10 +147,14 @@ class TokenObtainView(PublicAuthView):
             password=data["password"],
         )
         if user is None:
+            wait = getattr(request, LOCKED_ATTRIBUTE, None)
+            if wait is not None:
+                raise Throttled(
+                    wait=wait, detail="Too many failed login attempts; try again later."
+                )
             raise AuthenticationFailed(
                 "No active account found with the given credentials.", code="bad_credentials"
             )
-        lockout.reset()
         lifetime = jwt_settings.ACCESS_TOKEN_LIFETIME
         return Response(
             {

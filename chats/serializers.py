@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from chats.models import Chat, Membership
 from chats.rows import CHAT_FIELDS, MEMBER_FIELDS
+from chitchat.fields import StrictCharField
 
 # The message component belongs to messaging (the app above); referenced by name.
 NULLABLE_MESSAGE = {"allOf": [{"$ref": "#/components/schemas/Message"}], "nullable": True}
@@ -44,10 +45,10 @@ class ChatSerializer(serializers.ModelSerializer):
 
 
 class ChatCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(min_length=1, max_length=80)
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    name = StrictCharField(min_length=1, max_length=80)
+    description = StrictCharField(max_length=500, required=False, allow_blank=True)
     # Taken as given: spaces are part of a passkey.
-    passkey = serializers.CharField(
+    passkey = StrictCharField(
         max_length=128, required=False, allow_blank=True, trim_whitespace=False
     )
     capacity = serializers.IntegerField(
@@ -61,9 +62,9 @@ class ChatCreateSerializer(serializers.Serializer):
 
 
 class ChatUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(min_length=1, max_length=80, required=False)
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    passkey = serializers.CharField(
+    name = StrictCharField(min_length=1, max_length=80, required=False)
+    description = StrictCharField(max_length=500, required=False, allow_blank=True)
+    passkey = StrictCharField(
         max_length=128, required=False, allow_blank=True, trim_whitespace=False
     )
     capacity = serializers.IntegerField(
@@ -72,7 +73,7 @@ class ChatUpdateSerializer(serializers.Serializer):
 
 
 class JoinSerializer(serializers.Serializer):
-    passkey = serializers.CharField(
+    passkey = StrictCharField(
         max_length=128, required=False, allow_blank=True, allow_null=True, trim_whitespace=False
     )
 

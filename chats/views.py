@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.throttling import PasskeyAttempts
 from chats import services
 from chats.models import Chat
 from chats.permissions import (
@@ -226,9 +227,15 @@ class ChatViewSet(
         chat = self.get_object()
         serializer = JoinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # Passkeys cannot be guessed without limit: 429 after a few wrong ones.
+        attempts = PasskeyAttempts(user_id=request.user.pk, chat_id=chat.pk)
+        if chat.passkey:
+            attempts.attempt()
         chat, _ = services.chat_join(
             chat=chat, user=request.user, passkey=serializer.validated_data.get("passkey")
         )
+        if chat.passkey:
+            attempts.reset()
         return self._chat_response(chat)
 
     @extend_schema(request=None, responses={204: None, 403: ERRORS[403], 404: ERRORS[404]})

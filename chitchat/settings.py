@@ -406,3 +406,28 @@ if env.bool("API_SKIPS_BROWSER_MIDDLEWARE", default=True):
         ),
     }
     MIDDLEWARE = [_BROWSER_ONLY.get(name, name) for name in MIDDLEWARE]
+
+# ---------------------------------------------------------------------------
+# Hardening of logins and input (issue 11, accounts/login/input findings)
+# ---------------------------------------------------------------------------
+# Every password check (token endpoint, browsable-API and admin logins) goes through one
+# backend, which applies the shared login lockout.
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
+# X-Forwarded-For is trusted only from this many proxies in front of the app (the client
+# address is the one the outermost trusted proxy saw); 0 ignores the header entirely.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+# At most one password-reset mail per account in this many seconds (0: no limit).
+PASSWORD_RESET_MAIL_INTERVAL = env.int("PASSWORD_RESET_MAIL_INTERVAL", default=60)
+# JSON bodies nested deeper than this are a 400.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
+# Wrong passkeys per user and chat before joining is refused (429) for the window.
+PASSKEY_MAX_FAILURES = env.int("PASSKEY_MAX_FAILURES", default=5)
+PASSKEY_FAILURE_WINDOW = 15 * 60  # seconds
+# Error answers under /api/ are JSON also when Django itself refuses a request (bad Host,
+# too many query parameters) before any view runs.
+# Right after the request id, so that a replaced answer still carries its X-Request-ID.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("chitchat.request_id.RequestIdMiddleware") + 1,
+    "chitchat.middleware.JSONErrorsUnderAPIMiddleware",
+)
+# ---------------------------------------------------------------------------

@@ -46,6 +46,11 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+def _is_chat_id(value: str) -> bool:
+    """ASCII digits within a bigint: `str.isdigit()` also accepts "²", which int() refuses."""
+    return value.isascii() and value.isdigit() and int(value) < 2**63
+
+
 class RecentChatFilter(admin.SimpleListFilter):
     """Filter by chat without listing every chat: the 20 most recently active ones are offered,
     and any chat is reachable with ?chat=<id> (the chat column links there)."""
@@ -62,8 +67,7 @@ class RecentChatFilter(admin.SimpleListFilter):
             ]
         ]
         value = self.value()
-        known = {pk for pk, _ in choices}
-        if value and value.isascii() and value.isdigit() and len(value) < 19 and value not in known:
+        if value and _is_chat_id(value) and value not in {pk for pk, _ in choices}:
             chat = Chat.objects.filter(pk=value).only("id", "name").first()
             if chat is not None:
                 choices.insert(0, (value, str(chat)))
@@ -73,7 +77,7 @@ class RecentChatFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        if not (value.isascii() and value.isdigit()) or int(value) > 2**63 - 1:
+        if not _is_chat_id(value):
             return queryset.none()
         return queryset.filter(chat_id=int(value))
 

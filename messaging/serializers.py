@@ -8,6 +8,7 @@ against these components.
 from rest_framework import serializers
 
 from chats.serializers import UserRefSerializer
+from chitchat.fields import StrictCharField, is_blank_text
 from messaging.models import MESSAGE_MAX_LENGTH, Message
 from messaging.rows import MESSAGE_FIELDS
 
@@ -40,7 +41,7 @@ class LatestMessageSerializer(MessageSerializer):
 
 
 def _validate_body(value: str) -> str:
-    if not value.strip():
+    if is_blank_text(value):  # also zero-width and other invisible characters only
         raise serializers.ValidationError("This field may not be blank.", code="blank")
     return value
 
@@ -48,7 +49,7 @@ def _validate_body(value: str) -> str:
 class MessageBodySerializer(serializers.Serializer):
     """Input of an edit. The body is stored as written (not trimmed), but must not be blank."""
 
-    body = serializers.CharField(min_length=1, max_length=MESSAGE_MAX_LENGTH, trim_whitespace=False)
+    body = StrictCharField(min_length=1, max_length=MESSAGE_MAX_LENGTH, trim_whitespace=False)
 
     def validate_body(self, value: str) -> str:
         return _validate_body(value)
@@ -57,7 +58,7 @@ class MessageBodySerializer(serializers.Serializer):
 class MessageSendSerializer(MessageBodySerializer):
     """Input of a send; a resent `client_id` returns the first message."""
 
-    client_id = serializers.CharField(
+    client_id = StrictCharField(
         max_length=64, required=False, allow_null=True, trim_whitespace=False
     )
 

@@ -9,6 +9,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import services
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 CHANGE = "/api/v1/auth/password/"
@@ -85,6 +86,7 @@ def test_password_reset_sends_email_with_working_single_use_link(api_client, use
     response = api_client.post(RESET, {"email": user.email.upper()})
 
     assert response.status_code == 204
+    services.mail_wait()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email]
     uid, token = _link_parts(mail.outbox[0])
@@ -106,6 +108,7 @@ def test_password_reset_sends_email_with_working_single_use_link(api_client, use
 def test_password_reset_unknown_email_same_answer_no_mail(api_client):
     response = api_client.post(RESET, {"email": "nobody@example.com"})
     assert response.status_code == 204
+    services.mail_wait()
     assert mail.outbox == []
 
 
@@ -113,6 +116,7 @@ def test_password_reset_unknown_email_same_answer_no_mail(api_client):
 def test_password_reset_inactive_user_gets_no_mail(api_client):
     user = UserFactory(is_active=False)
     assert api_client.post(RESET, {"email": user.email}).status_code == 204
+    services.mail_wait()
     assert mail.outbox == []
 
 
@@ -179,3 +183,4 @@ def test_password_reset_mail_failure_still_204(api_client, user, monkeypatch):
     monkeypatch.setattr("accounts.services.send_mail", broken)
     response = api_client.post(RESET, {"email": user.email})
     assert response.status_code == 204
+    services.mail_wait()

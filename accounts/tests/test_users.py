@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 USERS = "/api/v1/users/"
 ME = "/api/v1/users/me/"
@@ -166,6 +166,7 @@ def test_me_patch_updates_fields(user_client, user):
         {
             "username": "NewName",
             "email": "new@example.com",
+            "password": DEFAULT_PASSWORD,
             "first_name": "New",
             "last_name": "Name",
             "bio": "b" * 500,
@@ -235,7 +236,7 @@ def test_me_patch_username_and_email_unique_ignoring_case(user_client):
     response = user_client.patch(ME, {"username": "TAKEN"})
     assert response.status_code == 400
     assert response.json() == {"username": ["A user with that username already exists."]}
-    response = user_client.patch(ME, {"email": "taken@example.COM"})
+    response = user_client.patch(ME, {"email": "taken@example.COM", "password": DEFAULT_PASSWORD})
     assert response.status_code == 400
     assert response.json() == {"email": ["A user with that email already exists."]}
 
@@ -244,7 +245,7 @@ def test_me_patch_username_and_email_unique_ignoring_case(user_client):
 def test_me_patch_lost_race_on_constraint_is_400(user_client, monkeypatch):
     UserFactory(username="taken", email="taken@example.com")
     monkeypatch.setattr("accounts.serializers._check_unique", lambda field, value, *a, **k: value)
-    response = user_client.patch(ME, {"email": "TAKEN@example.com"})
+    response = user_client.patch(ME, {"email": "TAKEN@example.com", "password": DEFAULT_PASSWORD})
     assert response.status_code == 400
     assert response.json() == {"email": ["A user with that email already exists."]}
 
