@@ -6,6 +6,7 @@ from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
 from chats.tests.factories import direct_chat, group_chat
 from messaging.models import Like, Message
+from messaging.tests.factories import LikeFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -252,12 +253,10 @@ def test_patch_someone_elses_direct_chat_is_404(client_for):
 def test_owner_deletes_chat_with_its_messages(client_for, sent, django_capture_on_commit_callbacks):
     owner, member = UserFactory(), UserFactory()
     chat = group_chat(owner, members=[member])
-    message = Message.objects.create(chat=chat, author=member, body="bye")
-    Like.objects.create(message=message, user=owner)
-    Chat.objects.filter(pk=chat.pk).update(last_message=message, message_count=1)
+    LikeFactory(message=MessageFactory(chat=chat, author=member, body="bye"), user=owner)
     elsewhere = group_chat(member)
-    kept = Message.objects.create(chat=elsewhere, author=member, body="stays")
-    Like.objects.create(message=kept, user=owner)
+    kept = MessageFactory(chat=elsewhere, author=member, body="stays")
+    LikeFactory(message=kept, user=owner)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(owner).delete(url(chat))

@@ -15,6 +15,7 @@ from chats.models import Membership
 from chats.tests.factories import group_chat
 from messaging import events
 from messaging.models import Message
+from messaging.tests.factories import MessageFactory
 from messaging.tests.live_sockets import (
     Sockets,
     committed,
@@ -36,7 +37,7 @@ class World:
         self.alice, self.bob, self.carol = UserFactory(), UserFactory(), UserFactory()
         self.chat = group_chat(self.alice, members=[self.bob], description="about")
         self.carols_chat = group_chat(self.carol)
-        self.message = Message.objects.create(chat=self.chat, author=self.alice, body="hello")
+        self.message = MessageFactory(chat=self.chat, author=self.alice, body="hello")
 
 
 world = sync_to_async(World)
@@ -188,8 +189,7 @@ async def test_events_of_the_joining_transaction_reach_the_joiner():
         chat = group_chat(w.alice)  # no events from the factory
         Membership.objects.create(chat=chat, user=dave)
         events.member_joined(chat_id=chat.pk, user=dave, role="member")
-        message = Message.objects.create(chat=chat, author=w.alice, body="welcome")
-        events.message_created(message)
+        MessageFactory(chat=chat, author=w.alice, body="welcome")  # message.created
         return chat
 
     async with Sockets() as sockets:
@@ -240,8 +240,7 @@ async def test_leaving_one_chat_keeps_the_others():
         await open_all(sockets, w)
         await committed(leave, w.chat, w.bob)
         assert (await receive(sockets.bob))["type"] == "member.left"
-        message = await sync_to_async(Message.objects.create)(chat=other, author=w.carol, body="x")
-        await committed(events.message_created, message)
+        await committed(MessageFactory, chat=other, author=w.carol, body="x")
         assert (await receive(sockets.bob))["chat_id"] == other.pk
 
 
