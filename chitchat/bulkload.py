@@ -134,7 +134,8 @@ def indexes_dropped(models: Sequence[type[Model]], *, rows: int):
             saved.append((table, foreign_keys, indexes))
     yield
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cursor.execute("SET LOCAL max_parallel_maintenance_workers = 2")
         for table, foreign_keys, indexes in saved:
             for _, definition in indexes:
                 cursor.execute(definition)
