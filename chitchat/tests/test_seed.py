@@ -178,6 +178,7 @@ def test_bulk_load_path_rebuilds_indexes_and_foreign_keys(monkeypatch, django_db
     """The PostgreSQL bulk path (indexes and FKs dropped, then rebuilt) leaves the same
     schema and consistent data."""
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     def schema():
         with connection.cursor() as cursor:
@@ -192,11 +193,16 @@ def test_bulk_load_path_rebuilds_indexes_and_foreign_keys(monkeypatch, django_db
             )
             return indexes, cursor.fetchall()
 
-    before = schema()
+    seed()  # the demo content first, through the services
+    before, demo_messages = schema(), Message.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE messaging_message")  # its size as the loader will judge it
     monkeypatch.setattr(bulkload, "BIG_LOAD", 10)
-    seed("--users", "10", "--chats", "4", "--messages", "300", "--chat-messages", "50")
+    with CaptureQueriesContext(connection) as queries:
+        seed("--users", "10", "--chats", "4", "--messages", "300", "--chat-messages", "50")
+    assert any(q["sql"].startswith("DROP INDEX") for q in queries.captured_queries)
     assert schema() == before
-    assert Message.objects.count() == 350
+    assert Message.objects.count() == demo_messages + 350
     assert_consistent()
 
 
