@@ -252,6 +252,7 @@ def demo_content(rng, people, others, chat_count, message_count) -> dict:
     pairs = [(demo, person) for person in people[1:]]
     pairs += [tuple(rng.sample(others, 2)) for _ in range(chat_count // 4) if len(others) > 1]
     chats += [direct_chat_get_or_create(user=a, other=b)[0] for a, b in pairs]
+    chats = list({chat.pk: chat for chat in chats}.values())  # a pair drawn twice: one chat
 
     members = {chat.pk: list(User.objects.filter(memberships__chat=chat)) for chat in chats}
     weights = [1 / (rank + 1) for rank in range(len(chats))]  # a few busy chats
@@ -332,9 +333,11 @@ def bulk_content(rng, people, others, group_count, message_count, exact) -> dict
     first_id = bulkload.reserve_ids(Message, len(plan)) if plan else 0
     start, step = timezone.now() - timedelta(days=30), timedelta(days=30) / max(len(plan), 1)
 
+    member_ids = [[uid for uid, _ in roles] for roles in members]
+
     def message_rows():
         for n, index in enumerate(plan):
-            ids = [uid for uid, _ in members[index]]
+            ids = member_ids[index]
             stamp = start + step * n
             yield first_id + n, chats[index].pk, rng.choice(ids), rng.choice(pool), stamp, 0
             if rng.random() < LIKE_RATE:
