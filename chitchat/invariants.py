@@ -5,8 +5,9 @@ UNION ALL of set-based comparisons), so a check costs the same single round trip
 the data size or the number of rules. A new counter (reactions, replies, pins) is one more
 entry, e.g. ``CountOf(Message, "reply_count", Message, "parent")``.
 
-Only what must hold after any sequence of service calls is checked. Read markers are not:
-a marker may point past the chat's newest message once that message is deleted.
+Only what must hold after any sequence of service calls is checked. A read marker is only
+checked to name a message of its own chat (when that message still exists): it may point
+past the chat's newest message once that message is deleted.
 
 The root conftest runs assert_invariants() after every test that used the database; the
 bulk loader's tests run it after a load.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Model
 
-from chats.models import Chat
+from chats.models import Chat, Membership
 from messaging.models import Like, Message
 
 # At most this many problems are reported (the first ones found are enough to debug).
@@ -119,11 +120,35 @@ class NotBefore(_Rule):
         )
 
 
+@dataclass(frozen=True)
+class SameScope(_Rule):
+    """`model.field` (an id of a `related` row, possibly gone since) never names a row of
+    another `fk`: e.g. a read marker is a message of the member's own chat."""
+
+    def sql(self) -> str:
+        pk = _column(self.model, self.model._meta.pk.name)
+        stored = f"p.{_column(self.model, self.field)}"
+        related_pk = _column(self.related, self.related._meta.pk.name)
+        scope, own_scope = _column(self.related, self.fk), _column(self.model, self.fk)
+        return (
+            f"SELECT '{self.name()}', p.{pk}, CAST({stored} AS TEXT), CAST(r.{scope} AS TEXT) "  # noqa: S608
+            f"FROM {_table(self.model)} p JOIN {_table(self.related)} r "
+            f"ON r.{related_pk} = {stored} WHERE r.{scope} <> p.{own_scope}"
+        )
+
+    def describe(self, pk, stored, actual) -> str:
+        return (
+            f"{self.model.__name__} {pk}: {self.field} is {stored}, "
+            f"a {self.related.__name__} of {self.fk} {actual}"
+        )
+
+
 CHECKS: list[_Rule] = [
     CountOf(Chat, "message_count", Message, "chat"),
     NewestOf(Chat, "last_message", Message, "chat"),
     NotBefore(Chat, "last_activity_at", Message, "chat"),
     CountOf(Message, "like_count", Like, "message"),
+    SameScope(Membership, "last_read_message_id", Message, "chat"),
 ]
 
 

@@ -84,6 +84,21 @@ def test_like_count_out_of_step_is_reported(talk):
     )
 
 
+def test_a_read_marker_naming_a_message_of_another_chat_is_reported(talk):
+    elsewhere = MessageFactory()
+    membership = Membership.objects.get(chat=talk["chat"], user=talk["member"])
+    membership.last_read_message_id = elsewhere.pk
+    membership.save(update_fields=["last_read_message_id"])
+    assert check_invariants() == [
+        f"Membership {membership.pk}: last_read_message_id is {elsewhere.pk}, "
+        f"a Message of chat {elsewhere.chat_id}"
+    ]
+    # A marker past a deleted message is fine (it named a message of this chat).
+    membership.last_read_message_id = talk["second"].pk + 1000
+    membership.save(update_fields=["last_read_message_id"])
+    assert check_invariants() == []
+
+
 def test_the_check_is_one_query_however_much_is_wrong(talk, django_assert_num_queries):
     for _ in range(30):
         MessageFactory(chat=talk["chat"], author=talk["owner"])
