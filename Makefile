@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test lint bench
+.PHONY: run test test-browser lint bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,18 +13,27 @@ $(VENV)/.installed: requirements.txt
 
 # Embedded default (SQLite, in-memory channel layer) at http://127.0.0.1:8000, with demo data.
 run: $(VENV)/.installed
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_chitchat
-	$(VENV)/bin/uvicorn chitchat.asgi:application --host 127.0.0.1 --port 8000
+	DEBUG=true $(PY) manage.py migrate --noinput
+	DEBUG=true $(PY) manage.py seed_chitchat
+	DEBUG=true $(VENV)/bin/uvicorn chitchat.asgi:application --host 127.0.0.1 --port 8000
 
 # The whole test suite: SQLite with nothing set, PostgreSQL/Redis with DATABASE_URL/REDIS_URL.
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest --create-db -q
 
+# The web client in a real browser (browser_tests/): Debian's chromium, installed with apt-get
+# when missing (Playwright never downloads a browser here). A separate pytest run with its
+# own ini, on its own live server and SQLite database.
+test-browser: $(VENV)/.installed
+	test -x /usr/bin/chromium || DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	$(VENV)/bin/pytest -c browser_tests/pytest.ini --rootdir browser_tests -q browser_tests
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports
 
 # The load benchmark (bench/run.py): PostgreSQL + Redis, database chitchat_bench recreated,
 # granian/uvicorn on CPU 0, wrk and the WebSocket client on CPU 1; writes bench/results/.

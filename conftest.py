@@ -8,6 +8,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
 from chitchat.invariants import assert_invariants
+from live.testing import SentEvents, capture_send_event_calls
 
 # Fixtures through which a test gets the database (besides the django_db marker).
 _DB_FIXTURES = ("db", "transactional_db", "django_db_reset_sequences", "live_server")
@@ -46,6 +47,14 @@ def _invariants_hold(request):
     request.getfixturevalue("_django_db_helper")
     yield
     assert_invariants()
+
+
+@pytest.fixture
+def sent_events() -> SentEvents:
+    """Every live event sent while the test runs, as (group, message) pairs (not sent).
+    Combine with django_capture_on_commit_callbacks(execute=True): events go on commit."""
+    with capture_send_event_calls() as calls:
+        yield calls
 
 
 @pytest.fixture

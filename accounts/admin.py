@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
-from accounts.authentication import user_access_lock
 from accounts.models import User
+from accounts.services import user_deactivate, user_delete
 
 
 @admin.register(User)
@@ -61,26 +61,17 @@ class UserAdmin(DjangoUserAdmin):
     )
 
     def get_deleted_objects(self, objs, request):
-        # The stock page lists every message and like of the user; a summary is enough.
-        from chats.models import Membership
-        from messaging.models import Message
-
+        # The stock page lists every message and like of the user (the other apps' rows,
+        # which this app does not know); a summary of the accounts is enough.
         users = list(objs)
-        ids = [user.pk for user in users]
-        model_count = {
-            model_ngettext(User, len(users)): len(users),
-            "messages": Message.objects.filter(author_id__in=ids).count(),
-            "memberships": Membership.objects.filter(user_id__in=ids).count(),
-        }
+        model_count = {model_ngettext(User, len(users)): len(users)}
         perms_needed = set()
         if not self.has_delete_permission(request):
             perms_needed.add(User._meta.verbose_name)
         return [str(user) for user in users], model_count, perms_needed, []
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
-        # As DELETE /users/me/: owned chats pass on, like counts follow, tokens are revoked.
-        from accounts.services import user_delete
-
+        # As DELETE /users/me/: chats left, messages purged, sockets closed, tokens revoked.
         user_delete(user=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -91,10 +82,8 @@ class UserAdmin(DjangoUserAdmin):
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         # A moderator cannot lock themself out by mistake.
         queryset = queryset.exclude(pk=request.user.pk)
-        user_ids = list(queryset.filter(is_active=True).values_list("pk", flat=True))
-        count = User.objects.filter(pk__in=user_ids).update(is_active=False)
-        for user_id in user_ids:  # update() sends no post_save: lock their tokens here
-            user_access_lock(user_id=user_id)
+        # Through the service, as everywhere: tokens refused, sockets closed (4401).
+        count = sum(user_deactivate(user=user) for user in queryset.order_by("pk"))
         self.message_user(
             request,
             ngettext("%d user deactivated.", "%d users deactivated.", count) % count,

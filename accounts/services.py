@@ -12,7 +12,10 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.authentication import user_access_lock
 from accounts.models import User
+from accounts.signals import user_deleting
+from live.events import close_user_sockets
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +85,8 @@ def user_password_set(*, user: User, password: str) -> None:
         user.set_password(password)
         user.save(update_fields=["password"])
         user_refresh_tokens_revoke(user=user)
+        # Sockets opened with the old credentials close (4401) once this commits.
+        close_user_sockets(user_id=user.pk)
 
 
 def user_password_reset_confirm(*, user_id: int, token: str, password: str) -> User:
@@ -130,24 +135,28 @@ def _send_reset_mail(*, user: User, link: str, uid: str, token: str) -> None:
     )
 
 
+def user_deactivate(*, user: User) -> bool:
+    """Deactivate an account: no more sign-ins, tokens refused at once, refresh tokens
+    revoked, open sockets closed with 4401 in every process. False if already inactive."""
+    with transaction.atomic():
+        if not User.objects.filter(pk=user.pk, is_active=True).update(is_active=False):
+            return False
+        user.is_active = False
+        user_refresh_tokens_revoke(user=user)
+        # update() sends no post_save: lock the tokens and close the sockets here.
+        user_access_lock(user_id=user.pk)
+        close_user_sockets(user_id=user.pk)
+    return True
+
+
 def user_delete(*, user: User) -> None:
     """Delete a user with everything that is theirs, in one transaction.
 
-    Chats they own pass on as when an owner leaves; their messages and likes go (the
-    counters of other people's messages follow); memberships cascade with the user row.
+    The other apps do their part on `user_deleting` (chitchat.lifecycle: every chat left
+    with its member.left, ownership passed on, messages and likes purged with their events,
+    sockets closed); then the refresh tokens are revoked and the row goes.
     """
-    # Imported here: chats and messaging import accounts, not the other way round.
-    from chats.models import Chat, Membership
-    from chats.services import chat_leave
-    from messaging.services import user_messages_purge
-
     with transaction.atomic():
-        owned = Chat.objects.filter(
-            memberships__user=user,
-            memberships__role=Membership.Role.OWNER,
-        ).order_by("id")
-        for chat in owned:
-            chat_leave(chat=chat, user=user)
-        user_messages_purge(user=user)
+        user_deleting.send(sender=User, user=user)
         user_refresh_tokens_revoke(user=user)
         user.delete()

@@ -1,6 +1,7 @@
 """Rate limits of the accounts endpoints: registration per client, and the login lockout."""
 
 import hashlib
+import logging
 import math
 import time
 
@@ -10,6 +11,8 @@ from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
 from chitchat.throttling import WindowCounterMixin
+
+logger = logging.getLogger(__name__)
 
 
 class RegisterRateThrottle(WindowCounterMixin, SimpleRateThrottle):
@@ -42,7 +45,18 @@ class LoginLockout:
         self.limit = settings.LOGIN_MAX_FAILURES
 
     def attempt(self) -> None:
-        """Count an attempt; raise Throttled (429 with Retry-After) beyond the limit."""
+        """Count an attempt; raise Throttled (429 with Retry-After) beyond the limit.
+
+        With the cache unreachable the attempt is let through (and logged): logging in keeps
+        working while Redis is down, as the other throttles do."""
+        try:
+            self._attempt()
+        except Throttled:
+            raise
+        except Exception:
+            logger.exception("login lockout unavailable; attempt let through")
+
+    def _attempt(self) -> None:
         # add() only sets a missing key, so the window starts at the first attempt and later
         # ones do not extend it (incr keeps the key's expiry, in Redis and in local memory).
         now = time.time()
@@ -65,4 +79,7 @@ class LoginLockout:
 
     def reset(self) -> None:
         """A successful login: the identifier starts again with a clean count."""
-        cache.delete_many([self.count_key, self.start_key])
+        try:
+            cache.delete_many([self.count_key, self.start_key])
+        except Exception:
+            logger.exception("login lockout unavailable; counter not reset")

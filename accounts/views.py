@@ -235,8 +235,10 @@ class PasswordChangeView(APIView):
         services.user_password_set(
             user=request.user, password=serializer.validated_data["new_password"]
         )
-        # A browsable-API session stays signed in; every refresh token is revoked.
-        update_session_auth_hash(request, request.user)
+        # A browsable-API session stays signed in; every refresh token is revoked. (A plain
+        # API request has no session: chitchat.api_middleware.)
+        if hasattr(request._request, "session"):
+            update_session_auth_hash(request, request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -22,14 +22,20 @@ def markdown(data: dict) -> str:
     lines = [
         f"Run {data['started_at']} UTC, {data['seconds']} s per endpoint, "
         f"HTTP server on CPU {data['server_cpu']}, wrk on CPU {data['load_cpu']}; "
-        f"x ceiling = ratio to `bench/ceiling/` at {fmt(ceiling)} req/s "
+        f"x ceiling = ratio to the bare ceiling (DRF + simplejwt's stateless authentication, "
+        f"no middleware, database or cache; bench/bare_settings.py) at {fmt(ceiling)} req/s "
         f"(runs: {', '.join(fmt(r['rps']) for r in data['ceiling_runs'])}); "
         f"load average {data['load_average']['start'][0]:.2f} at the start, "
-        f"{data['load_average']['end'][0]:.2f} at the end.",
+        f"{data['load_average']['end'][0]:.2f} at the end. "
+        "Server CPU ms/req: user + system CPU of the serving process (granian and its worker) "
+        "per request during the run, PostgreSQL and Redis not counted; x ceiling by CPU: the "
+        f"bare ceiling's ({fmt(data.get('ceiling_cpu_ms'), 3)} ms) over the endpoint's, the "
+        "share of the bare rate the endpoint would reach on a core of its own (less sensitive "
+        "to other load on the machine than the rates).",
         "",
         "| endpoint | conns | req/s | p50 ms | p99 ms | errors | queries/req | x ceiling "
-        "| ceiling just before, req/s (x) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| bare ceiling just before, req/s (x) | server CPU ms/req | x ceiling by CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in data["http"]:
         errors = row.get("non_2xx", 0) + sum(row.get("socket_errors", {}).values())
@@ -41,7 +47,8 @@ def markdown(data: dict) -> str:
         lines.append(
             f"| {row['label']} | {row['connections']} | {fmt(row['rps'])} | "
             f"{fmt(row['p50_ms'], 2)} | {fmt(row['p99_ms'], 2)} | {err_text} | "
-            f"{fmt(row.get('queries'))} | {fmt(ratio, 2)} | {adjacent_text} |"
+            f"{fmt(row.get('queries'))} | {fmt(ratio, 2)} | {adjacent_text} | "
+            f"{fmt(row.get('server_cpu_ms'), 3)} | {fmt(row.get('cpu_ratio_to_ceiling'), 2)} |"
         )
     fan = data.get("fanout") or {}
     lines += ["", "WebSocket fan-out"]

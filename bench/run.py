@@ -4,17 +4,22 @@
    (chitchat_bench) recreated and seeded by bench/seed.py.
 2. SQL queries per request of each endpoint, in-process (bench/queries.py).
 3. The production servers with DEBUG=false and bench.settings (the ceiling endpoint, no
-   throttling): granian WSGI for HTTP and uvicorn ASGI for /ws/, both pinned to CPU 0.
-4. wrk from CPU 1, BENCH_SECONDS (15) per endpoint after a short warm-up; the ceiling is
-   measured first and last, and every figure is given as a ratio to their mean, and to a
-   BENCH_CEILING_SECONDS (5) ceiling run made just before the endpoint's (load drifts).
+   throttling): granian WSGI for HTTP and uvicorn ASGI for /ws/, both pinned to CPU 0; and
+   the bare ceiling (bench.bare_settings: DRF and simplejwt's stateless authentication, no
+   middleware, database or cache) served by a second granian with the same flags and CPU.
+4. wrk from CPU 1, BENCH_SECONDS (15) per endpoint after a short warm-up; the bare ceiling
+   is measured first and last, and every figure is given as a ratio to their mean, and to a
+   BENCH_CEILING_SECONDS (5) bare ceiling run made just before the endpoint's (load
+   drifts). The project's `bench/ceiling/` is the row "stack ceiling": its ratio is the
+   stack's own overhead.
 5. WebSocket fan-out from CPU 1 (bench/ws_fanout.py).
 6. bench/results/latest.json, latest.md and list_latency.png (bench/report.py).
 
 Environment: BENCH_SECONDS, BENCH_WARMUP, BENCH_CEILING_SECONDS, BENCH_WS_SECONDS, BENCH_SOCKETS,
 BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_SKIP_SEED=1 (reuse the seeded database),
 BENCH_SKIP_FANOUT=1, BENCH_ONLY=name,name (HTTP scenarios to run), BENCH_SERVER_CPU,
-BENCH_LOAD_CPU. Every server process started here is stopped on exit.
+BENCH_LOAD_CPU, BENCH_HTTP_PORT, BENCH_BARE_PORT, BENCH_WS_PORT, BENCH_PREFIX (cache and
+channel-layer prefix). Every server process started here is stopped on exit.
 """
 
 import contextlib
@@ -45,6 +50,7 @@ SERVER_CPU = os.environ.get("BENCH_SERVER_CPU", "0")
 LOAD_CPU = os.environ.get("BENCH_LOAD_CPU", "1")
 HTTP_PORT = int(os.environ.get("BENCH_HTTP_PORT", "8101"))
 WS_PORT = int(os.environ.get("BENCH_WS_PORT", "8102"))
+BARE_PORT = int(os.environ.get("BENCH_BARE_PORT", "8103"))
 # granian's threads per worker for the (blocking) WSGI app: a few overlap database waits;
 # hundreds (the default) only add queueing (p99 0.4-0.9 s measured here).
 BLOCKING_THREADS = os.environ.get("BENCH_BLOCKING_THREADS", "4")
@@ -55,6 +61,8 @@ DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 HTTP_BASE = f"http://127.0.0.1:{HTTP_PORT}"
+BARE_BASE = f"http://127.0.0.1:{BARE_PORT}"
+PREFIX = os.environ.get("BENCH_PREFIX", "chitchatbench")
 LIST_CONNECTIONS = 16
 
 _servers: list[subprocess.Popen] = []
@@ -75,8 +83,8 @@ def bench_env() -> dict:
         REDIS_URL=REDIS_URL,
         # Pub/sub channels ignore Redis database numbers: a prefix of our own keeps other
         # processes on this machine out of the bench's groups, and the bench out of theirs.
-        CACHE_KEY_PREFIX="chitchatbench",
-        CHANNEL_LAYER_PREFIX="chitchatbench",
+        CACHE_KEY_PREFIX=PREFIX,
+        CHANNEL_LAYER_PREFIX=PREFIX,
         THROTTLE_RATES="anon=1000000/s,user=1000000/s,register=1000000/s,message=1000000/s",
         LOGIN_MAX_FAILURES="1000000000",
         JWT_ACCESS_MINUTES="1440",
@@ -117,12 +125,12 @@ def raise_file_limit() -> None:
 # ---------------------------------------------------------------------------
 # Servers
 # ---------------------------------------------------------------------------
-def start_server(name: str, command: list[str]) -> subprocess.Popen:
+def start_server(name: str, command: list[str], **env) -> subprocess.Popen:
     with open(WORK / f"{name}.log", "w") as logfile:  # the child keeps its own copy
         proc = subprocess.Popen(
             ["taskset", "-c", SERVER_CPU, *command],
             cwd=ROOT,
-            env=bench_env(),
+            env=bench_env() | env,
             stdout=logfile,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as a whole, and only it
@@ -161,26 +169,31 @@ def wait_ready(url: str, token: str, proc: subprocess.Popen, timeout: float = 60
     raise RuntimeError(f"{url} not ready after {timeout} s")
 
 
+def granian_command(port: int) -> list[str]:
+    """The production WSGI server, one worker: the project and the bare ceiling alike."""
+    return [
+        str(BIN / "granian"),
+        "--interface",
+        "wsgi",
+        "chitchat.wsgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--blocking-threads",
+        BLOCKING_THREADS,
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
 def start_servers(token: str) -> None:
-    http = start_server(
-        "granian",
-        [
-            str(BIN / "granian"),
-            "--interface",
-            "wsgi",
-            "chitchat.wsgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(HTTP_PORT),
-            "--workers",
-            "1",
-            "--blocking-threads",
-            BLOCKING_THREADS,
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+    http = start_server("granian", granian_command(HTTP_PORT))
+    bare = start_server(
+        "granian-bare", granian_command(BARE_PORT), DJANGO_SETTINGS_MODULE="bench.bare_settings"
     )
     ws = start_server(
         "uvicorn",
@@ -199,6 +212,7 @@ def start_servers(token: str) -> None:
         ],
     )
     wait_ready(f"{HTTP_BASE}/bench/ceiling/", token, http)
+    wait_ready(f"{BARE_BASE}/bench/ceiling/", token, bare)
     wait_ready(f"http://127.0.0.1:{WS_PORT}/bench/ceiling/", token, ws)
 
 
@@ -214,7 +228,13 @@ def scenarios(fx: dict) -> list[dict]:
     login_body = '{"username": "{user}", "password": "' + fx["password"] + '"}'
 
     def sc(name, label, path, tokens, connections=LIST_CONNECTIONS, **extra):
-        base = {"method": "GET", "body": None, "usernames": [], "chat_messages": None}
+        base = {
+            "method": "GET",
+            "body": None,
+            "usernames": [],
+            "chat_messages": None,
+            "base": HTTP_BASE,
+        }
         return base | {
             "name": name,
             "label": label,
@@ -228,7 +248,16 @@ def scenarios(fx: dict) -> list[dict]:
         return f"/api/v1/chats/{chat}/messages/"
 
     return [
-        sc("ceiling", "ceiling: GET bench/ceiling/", "/bench/ceiling/", crowd),
+        sc(
+            "ceiling",
+            "bare ceiling: DRF + stateless JWT, nothing else",
+            "/bench/ceiling/",
+            crowd,
+            base=BARE_BASE,
+        ),
+        sc(
+            "stack_ceiling", "stack ceiling: the project's bench/ceiling/", "/bench/ceiling/", crowd
+        ),
         sc(
             "login",
             "login: POST auth/token/",
@@ -300,6 +329,25 @@ def scenarios(fx: dict) -> list[dict]:
     ]
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU time of every live process in the process group (a server and its
+    workers): the server's CPU cost per request does not depend on what else the machine runs
+    the way its rate does."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state ppid pgrp ... utime (12th) stime (13th).
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
 def lua_string(value: str) -> str:
     return "[==[" + value + "]==]"
 
@@ -331,12 +379,18 @@ def run_wrk(sc: dict, seconds: int, tag: str) -> dict:
         "10s",
         "-s",
         str(script),
-        HTTP_BASE,
+        sc["base"],
     ]
+    server = _servers[1] if sc["base"] == BARE_BASE else _servers[0]
+    cpu_before = group_cpu_seconds(server.pid)
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    cpu = group_cpu_seconds(server.pid) - cpu_before
     for line in done.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
-            return json.loads(line[len("BENCH_JSON ") :])
+            result = json.loads(line[len("BENCH_JSON ") :])
+            if result.get("requests"):
+                result["server_cpu_ms"] = round(cpu * 1000 / result["requests"], 3)
+            return result
     return {"error": (done.stderr or done.stdout)[-500:], "rps": 0.0}
 
 
@@ -436,11 +490,12 @@ def main() -> None:
     scs = scenarios(fx)
     only = [n for n in os.environ.get("BENCH_ONLY", "").split(",") if n]
     if only:
-        scs = [sc for sc in scs if sc["name"] in only or sc["name"] == "ceiling"]
+        always = ("ceiling", "stack_ceiling")
+        scs = [sc for sc in scs if sc["name"] in only or sc["name"] in always]
     log("SQL queries per request (in-process)")
     queries = measure_queries(scs)
 
-    log("starting granian (WSGI) and uvicorn (ASGI) on CPU " + SERVER_CPU)
+    log("starting granian (WSGI, project and bare) and uvicorn (ASGI) on CPU " + SERVER_CPU)
     start_servers(fx["tokens"]["1"])
     tag = f"b{int(time.time())}"
     rows = []
@@ -458,6 +513,7 @@ def main() -> None:
         log(
             f"{sc['name']:>16}: {result.get('rps', 0):8.1f} req/s  "
             f"p50 {result.get('p50_ms', 0):7.2f} ms  p99 {result.get('p99_ms', 0):7.2f} ms  "
+            f"CPU {result.get('server_cpu_ms', 0):6.3f} ms/req  "
             f"non-2xx {result.get('non_2xx', '?')}  {result.get('error', '')}"
         )
         if sc["name"] == "ceiling":
@@ -481,8 +537,17 @@ def main() -> None:
             }
         )
     ceiling_rps = sum(r.get("rps", 0) for r in ceiling_runs) / len(ceiling_runs)
+    cpu_runs = [r["server_cpu_ms"] for r in ceiling_runs if r.get("server_cpu_ms")]
+    ceiling_cpu_ms = sum(cpu_runs) / len(cpu_runs) if cpu_runs else None
     for row in rows:
         row["ratio_to_ceiling"] = round(row["rps"] / ceiling_rps, 3) if ceiling_rps else None
+        # The rate the endpoint would reach on a core of its own, as a share of the bare
+        # ceiling's: bare CPU per request over the endpoint's (the database's CPU not counted).
+        row["cpu_ratio_to_ceiling"] = (
+            round(ceiling_cpu_ms / row["server_cpu_ms"], 3)
+            if ceiling_cpu_ms and row.get("server_cpu_ms")
+            else None
+        )
         adjacent_rps = row["adjacent_ceiling_rps"]
         row["ratio_to_adjacent_ceiling"] = (
             round(row["rps"] / adjacent_rps, 3) if adjacent_rps else None
@@ -492,7 +557,7 @@ def main() -> None:
     fanout = None
     if os.environ.get("BENCH_SKIP_FANOUT") != "1":
         log(f"WebSocket fan-out: {SOCKETS} sockets, {WS_SECONDS} s per phase")
-        fanout = run_fanout(fixtures_path, _servers[1].pid)
+        fanout = run_fanout(fixtures_path, _servers[2].pid)
         for phase in fanout.get("phases", []):
             log(
                 f"{phase['phase']:>9}: sent {phase['messages_sent']}, delivered "
@@ -514,6 +579,7 @@ def main() -> None:
         "list_connections": LIST_CONNECTIONS,
         "servers": {
             "http": "granian --interface wsgi --workers 1 --blocking-threads " + BLOCKING_THREADS,
+            "bare_ceiling": "the same granian command, DJANGO_SETTINGS_MODULE=bench.bare_settings",
             "ws": "uvicorn chitchat.asgi:application",
         },
         "versions": versions(),
@@ -521,6 +587,7 @@ def main() -> None:
         "load_average": {"start": load_start, "end": os.getloadavg()},
         "seed": {k: v for k, v in fx.items() if k not in ("tokens", "usernames", "password")},
         "ceiling_rps": round(ceiling_rps, 1),
+        "ceiling_cpu_ms": ceiling_cpu_ms and round(ceiling_cpu_ms, 3),
         "ceiling_runs": ceiling_runs,
         "http": rows,
         "fanout": fanout,

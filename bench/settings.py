@@ -9,6 +9,8 @@ from chitchat.settings import *  # noqa: F403
 from chitchat.settings import REST_FRAMEWORK, THROTTLE_RATES
 
 ROOT_URLCONF = "bench.urls"
+# bench/ceiling/ is an API endpoint like those under /api/ (chitchat.api_middleware).
+PLAIN_API_PATHS = ("/api/", "/bench/")
 
 # The throttle classes still run (and hit the cache) as in production, but no limit is
 # reached: every scope, including ones added later, gets a huge rate.

@@ -1,12 +1,13 @@
-"""The bare ceiling endpoint: DRF with the project's authentication and nothing else."""
+"""The ceiling endpoint, served by the bare settings and by the project's stack."""
 
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 
 class CeilingView(APIView):
-    """GET -> {"ok": true}, through the project's default authentication, permission,
-    throttle and renderer classes: the fastest any authenticated endpoint can be here."""
+    """GET -> {"ok": true}, through the default authentication, permission, throttle and
+    renderer classes of the settings in use: under bench.bare_settings the bare ceiling
+    (stateless JWT, nothing else), under bench.settings the project's whole stack."""
 
     def get(self, request):
         return Response({"ok": True})

@@ -98,7 +98,7 @@ async def send_layer(args) -> dict:
     django.setup()
     from channels.layers import get_channel_layer
 
-    from messaging.events import chat_group, event_frame
+    from live.events import chat_group, event_frame
 
     layer = get_channel_layer()
     count = int(args.rate * args.seconds)
@@ -121,7 +121,7 @@ async def send_layer(args) -> dict:
             "client_id": None,
         }
         frame = event_frame(type="message.created", chat_id=args.chat, data=data)
-        # The channel-layer message the app's emitters send (messaging/events.py).
+        # The channel-layer message the app's emitters send (live/events.py).
         message = {"type": "chat.event", "frame": frame, "id": uuid.uuid4().hex}
         await layer.group_send(chat_group(args.chat), message)
         sent += 1

@@ -17,6 +17,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from chats.models import Chat, Membership
+from chats.services import (
+    UPDATABLE_FIELDS,
+    chat_delete,
+    chat_update,
+    member_remove,
+    member_role_set,
+)
 
 # The chat page shows this many memberships inline; the membership changelist (linked from
 # the page, filtered on the chat) pages through the rest.
@@ -80,16 +87,12 @@ class MembershipRoleForm(forms.ModelForm):
 
 def membership_save(membership: Membership, changed: list[str]) -> None:
     """Role changes go through the service that the API uses."""
-    from chats.services import member_role_set
-
     if "role" in changed:
         member_role_set(chat=membership.chat, user=membership.user, role=membership.role)
 
 
 def membership_delete(membership: Membership) -> None:
     """Removal goes through the service: the member gets member.left and stops hearing."""
-    from chats.services import member_remove
-
     member_remove(chat=membership.chat, user=membership.user)
 
 
@@ -154,7 +157,7 @@ class ChatAdmin(admin.ModelAdmin):
         "created_at",
         "last_activity_at",
         "message_count",
-        "last_message",
+        "last_message_id",
         "all_memberships",
         "all_messages",
     )
@@ -169,7 +172,7 @@ class ChatAdmin(admin.ModelAdmin):
         "created_at",
         "last_activity_at",
         "message_count",
-        "last_message",
+        "last_message_id",
         "invite_code",
         "all_memberships",
         "all_messages",
@@ -187,6 +190,7 @@ class ChatAdmin(admin.ModelAdmin):
 
     @admin.display(description="messages")
     def all_messages(self, chat: Chat) -> str:
+        # The message admin (messaging, the app above) filters by ?chat=<id>.
         url = reverse("admin:messaging_message_changelist") + f"?chat={chat.pk}"
         return format_html('<a href="{}">{} messages</a>', url, chat.message_count)
 
@@ -195,8 +199,6 @@ class ChatAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        from chats.services import UPDATABLE_FIELDS, chat_update
-
         fields = {name: form.cleaned_data[name] for name in form.changed_data}
         fields = {name: value for name, value in fields.items() if name in UPDATABLE_FIELDS}
         if fields:
@@ -237,13 +239,9 @@ class ChatAdmin(admin.ModelAdmin):
         return summary, model_count, perms_needed, []
 
     def delete_model(self, request: HttpRequest, obj: Chat) -> None:
-        from chats.services import chat_delete
-
         chat_delete(chat=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
-        from chats.services import chat_delete
-
         for chat in queryset.order_by("pk"):
             chat_delete(chat=chat)
 

@@ -31,11 +31,12 @@ class Chat(models.Model):
     last_activity_at = models.DateTimeField(auto_now_add=True)
     # One direct chat per pair of users: "<smaller id>:<larger id>", null for group chats.
     direct_key = models.CharField(max_length=41, null=True, blank=True, unique=True)
-    # Denormalised under the chat row lock by messaging.services.
+    # Owned by messaging (this app knows nothing of messages): kept under the chat row lock
+    # by messaging.services on every send, delete and purge. `last_message_id` is the id of
+    # the chat's newest message (null when it has none), a plain column rather than a foreign
+    # key so that chats does not depend on messaging.
     message_count = models.PositiveIntegerField(default=0)
-    last_message = models.ForeignKey(
-        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    last_message_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -2,7 +2,7 @@
 
 Object permissions take a Chat, or any object with a `.chat` (a Message), so messaging's
 views can reuse them. The caller's role is read from the `my_role` annotation of
-`chats.selectors.chats_visible_to` when present, else fetched once per request and cached.
+`chats.selectors.chats_with_role` when present, else fetched once per request and cached.
 """
 
 from rest_framework.permissions import BasePermission

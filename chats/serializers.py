@@ -1,140 +1,46 @@
-"""Chat and membership representations, and the input of chat writes.
+"""Chat and membership input validation, and the schema of their bodies.
 
-ChatSerializer reads the annotations of chats.selectors.chats_visible_to; it runs no query
-per row. The passkey is never part of a representation (only GET passkey/ returns it).
+The bodies themselves are built by chats.rows (chat_body, member_body); the read-only
+serializers here only describe them for OpenAPI, and chitchat/tests/test_schema.py checks
+real bodies against these components. The passkey is never part of a body.
 """
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chats.models import Chat, Membership
-from messaging.serializers import (
-    MessageSerializer,
-    UserRefSerializer,
-    iso_datetime,
-    message_data,
-    message_row_data,
-)
+from chats.rows import CHAT_FIELDS, MEMBER_FIELDS
+
+# The message component belongs to messaging (the app above); referenced by name.
+NULLABLE_MESSAGE = {"allOf": [{"$ref": "#/components/schemas/Message"}], "nullable": True}
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+
+
+@extend_schema_field(NULLABLE_MESSAGE)
+class LastMessageField(serializers.DictField):
+    pass
 
 
 class ChatSerializer(serializers.ModelSerializer):
-    """The contract's chat, as seen by the caller (needs the selector's annotations)."""
+    """The contract's chat, as seen by the caller (schema only: see chats.rows.chat_body)."""
 
-    name = serializers.SerializerMethodField()
+    name = serializers.CharField(read_only=True)
     is_private = serializers.BooleanField(read_only=True)
     member_count = serializers.IntegerField(read_only=True)
-    created_by = serializers.SerializerMethodField()
-    is_member = serializers.SerializerMethodField()
-    role = serializers.SerializerMethodField()
-    last_message = serializers.SerializerMethodField()
+    created_by = UserRefSerializer(read_only=True, allow_null=True)
+    is_member = serializers.BooleanField(read_only=True)
+    role = serializers.ChoiceField(choices=Membership.Role.choices, read_only=True, allow_null=True)
+    last_message = LastMessageField(read_only=True, allow_null=True)
     unread_count = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Chat
-        fields = [
-            "id",
-            "name",
-            "description",
-            "kind",
-            "is_private",
-            "capacity",
-            "member_count",
-            "message_count",
-            "created_by",
-            "created_at",
-            "is_member",
-            "role",
-            "last_message",
-            "unread_count",
-        ]
+        fields = list(CHAT_FIELDS)
         read_only_fields = fields
-
-    def get_name(self, chat) -> str:
-        return chat.display_name
-
-    @extend_schema_field(UserRefSerializer(allow_null=True))
-    def get_created_by(self, chat):
-        # The members of a private group chat are hidden from non-members, its creator too.
-        if chat.created_by is None or (chat.passkey and chat.my_role is None):
-            return None
-        return {"id": chat.created_by.pk, "username": chat.created_by.username}
-
-    def get_is_member(self, chat) -> bool:
-        return chat.my_role is not None
-
-    @extend_schema_field(serializers.ChoiceField(choices=Membership.Role.choices, allow_null=True))
-    def get_role(self, chat):
-        return chat.my_role
-
-    @extend_schema_field(MessageSerializer(allow_null=True))
-    def get_last_message(self, chat):
-        message = chat.last_message
-        if message is None or chat.my_role is None:
-            return None
-        message.liked_by_me = chat.last_message_liked_by_me
-        return message_data(message)
-
-    def to_representation(self, chat) -> dict:
-        # The declared fields document the shape (OpenAPI); the body is built directly:
-        # DRF's field-by-field walk was a third of a chat list's time.
-        if isinstance(chat, dict):
-            return chat_row_data(chat)
-        return {
-            "id": chat.pk,
-            "name": self.get_name(chat),
-            "description": chat.description,
-            "kind": chat.kind,
-            "is_private": chat.is_private,
-            "capacity": chat.capacity,
-            "member_count": chat.member_count,
-            "message_count": chat.message_count,
-            "created_by": self.get_created_by(chat),
-            "created_at": iso_datetime(chat.created_at),
-            "is_member": self.get_is_member(chat),
-            "role": self.get_role(chat),
-            "last_message": self.get_last_message(chat),
-            "unread_count": chat.unread_count,
-        }
-
-
-def chat_row_data(row: dict) -> dict:
-    """The contract's chat from a row of chats.selectors.my_chat_rows (the caller is a
-    member, so creator, last message and unread count are theirs to see)."""
-    last_message = None
-    if row["last_id"] is not None:
-        last_message = message_row_data(
-            {
-                "id": row["last_id"],
-                "chat_id": row["id"],
-                "author_id": row["last_author_id"],
-                "author__username": row["last_author_username"],
-                "body": row["last_body"],
-                "created_at": row["last_created_at"],
-                "edited_at": row["last_edited_at"],
-                "like_count": row["last_like_count"],
-                "liked_by_me": row["last_liked_by_me"],
-                "client_id": row["last_client_id"],
-            }
-        )
-    created_by = None
-    if row["created_by_id"] is not None:
-        created_by = {"id": row["created_by_id"], "username": row["created_by_username"]}
-    return {
-        "id": row["id"],
-        "name": row["display_name"],
-        "description": row["description"],
-        "kind": row["kind"],
-        "is_private": row["is_private"],
-        "capacity": row["capacity"],
-        "member_count": row["member_count"],
-        "message_count": row["message_count"],
-        "created_by": created_by,
-        "created_at": iso_datetime(row["created_at"]),
-        "is_member": True,
-        "role": row["my_role"],
-        "last_message": last_message,
-        "unread_count": row["unread_count"],
-    }
 
 
 class ChatCreateSerializer(serializers.Serializer):
@@ -185,11 +91,13 @@ class UserIdSerializer(serializers.Serializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
+    """The contract's member (schema only: see chats.rows.member_body)."""
+
     user = UserRefSerializer(read_only=True)
 
     class Meta:
         model = Membership
-        fields = ["user", "role", "joined_at"]
+        fields = list(MEMBER_FIELDS)
         read_only_fields = fields
 
 

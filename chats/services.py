@@ -1,9 +1,10 @@
 """Chat writes: create, update, delete, join, leave, invites, members, direct chats.
 
-Every function runs in a transaction and emits its live events through messaging.events
-(sent only once the transaction commits). Writes whose outcome depends on the member count
-(join, invite use, member add, capacity change) lock the chat row first, so two requests for
-the last free seat are serialised by the database.
+Every function runs in a transaction and emits its live events through chats.events (sent
+only once the transaction commits). Every write that changes or depends on the memberships
+(join, invite use, member add, remove, role change, leave, capacity change) locks the chat
+row first: two requests for the last free seat are serialised by the database, and a message
+send (which takes the same lock, messaging.services) never slips in after a leave or a kick.
 """
 
 import hmac
@@ -15,9 +16,9 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
+from chats import events
 from chats.models import Chat, Membership, new_invite_code
-from messaging import events
-from messaging.models import Like, Message
+from chats.signals import chat_deleting
 
 
 class ChatFull(APIException):
@@ -46,11 +47,18 @@ def _add_member_locked(*, chat: Chat, user: User, role: str = Membership.Role.ME
     """Add `user` to a chat whose row the caller holds locked; 409 when it is full."""
     if chat.capacity is not None and chat.memberships.count() >= chat.capacity:
         raise ChatFull()
-    # The read marker starts at the newest message: a new member has nothing unread. Read from
-    # the (chat, id) index rather than chat.last_message, which is null once that one is deleted.
-    newest_id = chat.messages.order_by("-id").values_list("id", flat=True).first()
+    if (
+        chat.kind == Chat.Kind.GROUP
+        and role != Membership.Role.OWNER
+        and not chat.memberships.filter(role=Membership.Role.OWNER).exists()
+    ):
+        # A group chat left without an owner (its last member left or was deleted) is
+        # adopted by the next one to join, so that it can be administered again.
+        role = Membership.Role.OWNER
+    # The read marker starts at the newest message (kept by messaging under this same lock):
+    # a new member has nothing unread.
     membership = Membership.objects.create(
-        chat=chat, user=user, role=role, last_read_message_id=newest_id
+        chat=chat, user=user, role=role, last_read_message_id=chat.last_message_id
     )
     events.member_joined(chat_id=chat.pk, user=user, role=str(role))
     return membership
@@ -118,17 +126,12 @@ def chat_update(*, chat: Chat, **fields) -> Chat:
 
 @transaction.atomic
 def chat_delete(*, chat: Chat) -> None:
-    """Delete the chat with its messages and memberships."""
+    """Delete the chat with its memberships, and (through chat_deleting) what apps above
+    keep of it: messaging deletes its messages set-based before the cascade looks."""
     chat = _locked(chat)
     member_ids = list(chat.memberships.values_list("user_id", flat=True))
     chat_id = chat.pk
-    # Drop the pointer first so deleting the messages does not update the chat row per message.
-    Chat.objects.filter(pk=chat_id).update(last_message=None)
-    # Two set-based DELETEs: Django's cascade would load every message (a million-message
-    # chat) into memory. Likes and Chat.last_message are the only relations to a message.
-    Like.objects.filter(message__chat_id=chat_id).delete()
-    messages = Message.objects.filter(chat_id=chat_id)
-    messages._raw_delete(messages.db)
+    chat_deleting.send(sender=Chat, chat_id=chat_id)
     chat.delete()
     events.chat_deleted(chat_id=chat_id, member_ids=member_ids)
 
@@ -227,6 +230,7 @@ def member_role_set(*, chat: Chat, user: User, role: str) -> Membership:
     """Make a member an admin or a plain member; the owner's role is not changed here."""
     if role not in (Membership.Role.ADMIN, Membership.Role.MEMBER):
         raise ValidationError({"role": ["Must be 'admin' or 'member'."]})
+    chat = _locked(chat)
     membership = _membership_or_404(chat=chat, user=user)
     if membership.role == Membership.Role.OWNER:
         raise PermissionDenied("The owner's role cannot be changed.")
@@ -238,12 +242,20 @@ def member_role_set(*, chat: Chat, user: User, role: str) -> Membership:
 
 @transaction.atomic
 def member_remove(*, chat: Chat, user: User) -> None:
-    """Remove a member (never the owner); they get member.left and stop hearing the chat."""
+    """Remove a member (never the owner); they get member.left and stop hearing the chat.
+
+    Under the chat lock, so a send queued behind it is refused. The invite code is rotated:
+    a code the removed member fetched before the kick must not let them straight back in
+    (members fetch the new one from GET invite/).
+    """
+    chat = _locked(chat)
     membership = _membership_or_404(chat=chat, user=user)
     if membership.role == Membership.Role.OWNER:
         raise PermissionDenied("The owner cannot be removed.")
     role = membership.role
     membership.delete()
+    chat.invite_code = new_invite_code()
+    chat.save(update_fields=["invite_code"])
     events.member_left(chat_id=chat.pk, user=user, role=str(role))
 
 

@@ -27,13 +27,8 @@ from chats.permissions import (
     IsPublicChat,
     IsStaff,
 )
-from chats.selectors import (
-    chat_list,
-    chat_members,
-    chats_visible_to,
-    my_chat_rows,
-    my_chats,
-)
+from chats.rows import chat_bodies, member_body, member_body_of
+from chats.selectors import chat_list, chat_members, chat_row, chats_with_role
 from chats.serializers import (
     ChatCreateSerializer,
     ChatSerializer,
@@ -152,7 +147,7 @@ class ChatViewSet(
 
     def get_queryset(self):
         if self.action != "list":
-            return chats_visible_to(self.request.user)
+            return chats_with_role(self.request.user)
         return chat_list(
             user=self.request.user,
             mine=self.mine(),
@@ -161,13 +156,15 @@ class ChatViewSet(
         )
 
     def list(self, request, *args, **kwargs):
-        if not self.mine() or request.query_params.get("search", "").strip():
-            return super().list(request, *args, **kwargs)
-        # The caller's chats (the busiest list of a client): page over a cheap query of
-        # ids, then build that page's representations in one statement (see my_chat_rows).
-        page = self.paginate_queryset(my_chats(user=request.user, kind=self.kind()))
-        rows = my_chat_rows(user=request.user, chat_ids=[chat.pk for chat in page])
-        return self.get_paginated_response(ChatSerializer(rows, many=True).data)
+        # One query for the page's rows, one per body extension (messaging's timeline).
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(chat_bodies(page, user=request.user))
+
+    def retrieve(self, request, *args, **kwargs):
+        row = chat_row(user=request.user, chat_id=_id_or_404(self.kwargs["pk"]))
+        if row is None:
+            raise NotFound()
+        return Response(chat_bodies([row], user=request.user)[0])
 
     def kind(self) -> str | None:
         kind = self.request.query_params.get("kind") or None
@@ -187,9 +184,8 @@ class ChatViewSet(
         return ("-last_activity_at", "-id") if self.mine() else ("-id",)
 
     def _chat_response(self, chat: Chat, status_code: int = status.HTTP_200_OK) -> Response:
-        """The chat as the caller sees it now (re-read with the selector's annotations)."""
-        fresh = chats_visible_to(self.request.user).get(pk=chat.pk)
-        return Response(self.get_serializer(fresh).data, status=status_code)
+        """The chat as the caller sees it now."""
+        return Response(chat_body_for(self.request.user, chat.pk), status=status_code)
 
     def create(self, request, *args, **kwargs):
         serializer = ChatCreateSerializer(data=request.data)
@@ -260,13 +256,14 @@ class ChatViewSet(
         chat = self.get_object()
         if request.method == "GET":
             page = self.paginate_queryset(chat_members(chat))
-            return self.get_paginated_response(MembershipSerializer(page, many=True).data)
+            return self.get_paginated_response([member_body(row) for row in page])
         serializer = UserIdSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = _user_or_400(serializer.validated_data["user_id"])
         membership, created = services.member_add(chat=chat, user=user)
+        membership.user = user
         return Response(
-            MembershipSerializer(membership).data,
+            member_body_of(membership),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -296,7 +293,7 @@ class ChatViewSet(
             chat=chat, user=user, role=serializer.validated_data["role"]
         )
         membership.user = user
-        return Response(MembershipSerializer(membership).data)
+        return Response(member_body_of(membership))
 
     @extend_schema(
         request=UserIdSerializer,
@@ -329,5 +326,9 @@ class InviteJoinView(APIView):
     )
     def post(self, request, code: str):
         chat, _ = services.invite_join(code=code, user=request.user)
-        fresh = chats_visible_to(request.user).get(pk=chat.pk)
-        return Response(ChatSerializer(fresh, context={"request": request}).data)
+        return Response(chat_body_for(request.user, chat.pk))
+
+
+def chat_body_for(user, chat_id: int) -> dict:
+    """The body of a chat the caller can see (just written by them)."""
+    return chat_bodies([chat_row(user=user, chat_id=chat_id)], user=user)[0]

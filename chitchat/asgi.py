@@ -9,14 +9,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chitchat.settings")
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-from messaging.routing import websocket_urlpatterns  # noqa: E402
-from messaging.ws_auth import JWTQueryAuthMiddleware  # noqa: E402
+from chats.consumers import ChatEventsConsumer  # noqa: E402
+from live.routing import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": JWTQueryAuthMiddleware(URLRouter(websocket_urlpatterns)),
+        "websocket": websocket_application(ChatEventsConsumer),
     }
 )

@@ -1,21 +1,16 @@
-"""The one exception handler: every error that is not a validation error is {detail, code}."""
+"""The one exception handler: every error that is not a validation error is {detail, code}.
 
-import logging
+Database errors are not translated here: a constraint a service expects to hit (a username
+taken, a direct chat created concurrently) is caught and translated in that service, where
+its meaning is known. Any other IntegrityError or DataError is a bug (a broken invariant, an
+input not validated) and must reach the error log as a 500, not pass for a client error.
+"""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.db import DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
-
-logger = logging.getLogger(__name__)
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -25,21 +20,13 @@ class RequestTooLarge(exceptions.APIException):
 
 
 def _translate(exc: Exception) -> Exception:
-    """Map Django and database errors that reach a view onto DRF exceptions (never a 500)."""
+    """Map Django's own exceptions that reach a view onto DRF exceptions."""
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
     if isinstance(exc, RequestDataTooBig):
         return RequestTooLarge()
-    if isinstance(exc, IntegrityError):
-        # A unique key raced by a concurrent request: the state changed under us.
-        logger.info("integrity error turned into 409: %s", exc)
-        return Conflict()
-    if isinstance(exc, DataError | OverflowError):
-        # Values the database refuses (NUL bytes, numbers out of a column's range); SQLite's
-        # driver raises OverflowError for integers beyond 64 bits.
-        return exceptions.ParseError("A value is out of range or not representable.")
     return exc
 
 

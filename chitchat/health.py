@@ -1,14 +1,23 @@
-"""GET /healthz: 200 when the database and the channel layer answer, 503 otherwise."""
+"""GET /healthz: 200 when the database, the cache and the channel layer answer, 503 otherwise.
 
+Each check runs afresh on every call (nothing is remembered), so a Redis or database that
+comes back turns the answer to 200 again without a restart.
+"""
+
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
+
+# Seconds a check may take: a Redis that accepts connections but never answers is down.
+CHECK_TIMEOUT = 2.0
 
 
 def _database_ok() -> bool:
@@ -21,13 +30,28 @@ def _database_ok() -> bool:
         return False
 
 
+def _cache_ok() -> bool:
+    """The cache holds the login lockout, throttles and revoked-user marks (Redis in
+    production): a round trip that writes and reads one key."""
+    try:
+        cache.set("healthz", 1, timeout=60)
+        return cache.get("healthz") == 1
+    except Exception:
+        logger.exception("health check: cache")
+        return False
+
+
+async def _publish(layer) -> None:
+    # A publish to a group nobody listens to: a round trip to Redis when it is used.
+    await asyncio.wait_for(layer.group_send("healthz", {"type": "healthz.ping"}), CHECK_TIMEOUT)
+
+
 def _channel_layer_ok() -> bool:
     try:
         layer = get_channel_layer()
         if layer is None:
             return False
-        # A publish to a group nobody listens to: needs a round trip to Redis when it is used.
-        async_to_sync(layer.group_send)("healthz", {"type": "healthz.ping"})
+        async_to_sync(_publish)(layer)
         return True
     except Exception:
         logger.exception("health check: channel layer")
@@ -36,13 +60,16 @@ def _channel_layer_ok() -> bool:
 
 @require_GET
 def healthz(request):
-    database, channel_layer = _database_ok(), _channel_layer_ok()
-    ok = database and channel_layer
+    checks = {
+        "database": _database_ok(),
+        "cache": _cache_ok(),
+        "channel_layer": _channel_layer_ok(),
+    }
+    ok = all(checks.values())
     return JsonResponse(
         {
             "status": "ok" if ok else "unavailable",
-            "database": "ok" if database else "unavailable",
-            "channel_layer": "ok" if channel_layer else "unavailable",
+            **{name: "ok" if passed else "unavailable" for name, passed in checks.items()},
         },
         status=200 if ok else 503,
     )

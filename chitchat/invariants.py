@@ -145,7 +145,7 @@ class SameScope(_Rule):
 
 CHECKS: list[_Rule] = [
     CountOf(Chat, "message_count", Message, "chat"),
-    NewestOf(Chat, "last_message", Message, "chat"),
+    NewestOf(Chat, "last_message_id", Message, "chat"),
     NotBefore(Chat, "last_activity_at", Message, "chat"),
     CountOf(Message, "like_count", Like, "message"),
     SameScope(Membership, "last_read_message_id", Message, "chat"),

@@ -1,5 +1,9 @@
 """Chit-Chat settings: one file, every value read from the environment (django-environ)."""
 
+import logging
+import os
+import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,14 +18,71 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # ---------------------------------------------------------------------------
 # Core
 # ---------------------------------------------------------------------------
-# DEBUG defaults to true so that a fresh checkout runs with nothing set (the embedded default);
-# production sets DEBUG=false and must then provide SECRET_KEY.
-DEBUG = env.bool("DEBUG", default=True)
+# DEBUG is off unless set: a forgotten variable must not run production in debug mode.
+# `make run` (and the tests' settings) turn it on explicitly.
+DEBUG = env.bool("DEBUG", default=False)
+
+# Keys: never a constant in the source. In debug, a missing SECRET_KEY is generated once per
+# checkout into DEV_SECRET_KEY_FILE (git-ignored); without debug the server refuses to start
+# with a missing, blank, short or known key (anyone could sign tokens and sessions with it).
+DEV_SECRET_KEY_FILE = BASE_DIR / ".dev-secret-key"
+SECRET_KEY_MIN_LENGTH = 50
+# Keys that were public at some point: the constant of earlier versions.
+KNOWN_SECRET_KEYS = {"insecure-development-key-do-not-use-in-production-0123456789abcdef"}
+
+
+def _development_key() -> str:
+    """This checkout's development key, created on first use (by one process of any started
+    together: the file is created exclusively, the others read it)."""
+    for _ in range(50):
+        try:
+            key = DEV_SECRET_KEY_FILE.read_text().strip()
+        except FileNotFoundError:
+            try:
+                descriptor = os.open(
+                    DEV_SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
+                )
+            except FileExistsError:
+                continue
+            key = secrets.token_urlsafe(64)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(key + "\n")
+        if len(key) >= SECRET_KEY_MIN_LENGTH:
+            return key
+        time.sleep(0.02)  # being written by another process
+    raise ImproperlyConfigured(f"{DEV_SECRET_KEY_FILE} holds no usable key; delete it.")
+
+
+def _production_key(name: str, value: str) -> str:
+    """`value` if it is fit to sign with in production; ImproperlyConfigured otherwise."""
+    known = set(KNOWN_SECRET_KEYS)
+    if DEV_SECRET_KEY_FILE.exists():
+        known.add(DEV_SECRET_KEY_FILE.read_text().strip())
+    if not value.strip():
+        problem = "is missing or blank"
+    elif len(value) < SECRET_KEY_MIN_LENGTH or len(set(value)) < 5:
+        problem = f"is shorter than {SECRET_KEY_MIN_LENGTH} characters (or too repetitive)"
+    elif value in known or value.startswith("django-insecure"):
+        problem = "is a published or development key"
+    else:
+        return value
+    raise ImproperlyConfigured(
+        f"{name} {problem}. In production (DEBUG=false, the default) set it to a long random "
+        "value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(64))'; for "
+        "development set DEBUG=true (a key is then generated for this checkout)."
+    )
+
+
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production-0123456789abcdef"
+# An empty JWT_SIGNING_KEY (as in a copied .env.example) falls back to SECRET_KEY.
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="")
+if DEBUG:
+    SECRET_KEY = SECRET_KEY or _development_key()
+else:
+    SECRET_KEY = _production_key("SECRET_KEY", SECRET_KEY)
+    if JWT_SIGNING_KEY:
+        JWT_SIGNING_KEY = _production_key("JWT_SIGNING_KEY", JWT_SIGNING_KEY)
+JWT_SIGNING_KEY = JWT_SIGNING_KEY or SECRET_KEY
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -46,6 +107,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response, even a redirect or an error of a later middleware, carries it.
+    "chitchat.request_id.RequestIdMiddleware",
+    # A view's database error that means "unreachable, retry" is a 503, not a 500.
+    "chitchat.database_unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "chitchat.middleware.RejectNulCharactersMiddleware",
@@ -86,7 +151,24 @@ TEMPLATES = [
 # the pool is safe because sync views run in fresh threads).
 # ---------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers: every transaction takes the write lock when it begins (a deferred
+    # one that upgrades from read to write fails at once with "database is locked", whatever
+    # the timeout), and waits up to DATABASE_SQLITE_TIMEOUT seconds for it. WAL lets readers
+    # go on while one writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.float("DATABASE_SQLITE_TIMEOUT", default=20.0),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Health checks: a pooled connection is checked (one round trip) before it is lent (Django
+    # passes psycopg_pool's ConnectionPool.check_connection as the pool's `check`), a kept
+    # one before it is reused; one whose backend was killed, or that outlived a PostgreSQL
+    # restart, is replaced instead of failing the next request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Server-side parameters let psycopg prepare a statement after its fifth run on a
     # connection, so PostgreSQL stops re-planning the hot queries (planning took 2-3 ms of
     # the message page's and the chat list's 0.3-3 ms of execution).
@@ -102,18 +184,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # ---------------------------------------------------------------------------
 # Redis: cache (throttles, login lockout) and channel layer. Unset: local memory.
 # ---------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# A Redis that accepts connections and never answers must not hold requests (throttles, the
+# login lockout) or /healthz: a cache command gives up after REDIS_TIMEOUT seconds (then REST
+# carries on without it: tokens checked against the row, throttles open).
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=1.0),
+    "socket_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="chitchat"),
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
     # The pub/sub layer: the default RedisChannelLayer dropped 25-48 % of deliveries to
@@ -151,8 +240,7 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "AUTH_HEADER_TYPES": ("Bearer",),
-    # An empty JWT_SIGNING_KEY (as in a copied .env.example) falls back to SECRET_KEY.
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
+    "SIGNING_KEY": JWT_SIGNING_KEY,
 }
 
 # ---------------------------------------------------------------------------
@@ -236,15 +324,85 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# ---------------------------------------------------------------------------
+# Logging: one line per record on stderr, each with the request id (chitchat.logs);
+# LOG_FORMAT=json writes one JSON object per line for log collectors.
+# ---------------------------------------------------------------------------
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
+# Python warnings (a library's UserWarning) become log records too, in the same format.
+logging.captureWarnings(True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "chitchat.logs.RequestIdLogFilter"},
+        "redact_tokens": {"()": "chitchat.logs.RedactTokensLogFilter"},
+    },
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "chitchat.logs.JsonLogFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "redact_tokens"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # The servers' own loggers (configured by them before Django starts) write through the
+    # same handler, so their lines too are JSON when asked, and never show a token.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        **{
+            name: {"handlers": ["console"], "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "_granian", "granian.access")
+        },
+    },
 }
 
+# ---------------------------------------------------------------------------
+# HTTPS behind a reverse proxy (read when DEBUG=false; see README, Production). Off by
+# default so that a plain-HTTP local run with DEBUG=false still works; the documented
+# production environment turns each on, and `manage.py check --deploy` is then clean.
+# ---------------------------------------------------------------------------
 if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+    # The load balancer's probe may speak plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    # Only behind a proxy that sets X-Forwarded-Proto itself (overwriting the client's):
+    # otherwise any client could claim HTTPS.
+    if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# ---------------------------------------------------------------------------
+# Per-request shared state (speed): the token check and the throttle windows go to Redis in
+# one round trip on a client that lives for the process (chitchat.shared_state).
+# ---------------------------------------------------------------------------
+# How long an "active" mark lets a user's tokens in without reading the row. Deactivation and
+# deletion replace it at once; it only matters if that write fails while Redis keeps its data.
+AUTH_ACTIVE_MARK_SECONDS = env.int("AUTH_ACTIVE_MARK_SECONDS", default=120)
+# Plain API requests (under /api/, no session cookie, not asking for HTML) skip the session,
+# auth and messages middleware; the admin and the browsable API keep them.
+PLAIN_API_PATHS = ("/api/",)
+if env.bool("API_SKIPS_BROWSER_MIDDLEWARE", default=True):
+    _BROWSER_ONLY = {
+        "django.contrib.sessions.middleware.SessionMiddleware": (
+            "chitchat.api_middleware.BrowserSessionMiddleware"
+        ),
+        "django.contrib.auth.middleware.AuthenticationMiddleware": (
+            "chitchat.api_middleware.BrowserAuthenticationMiddleware"
+        ),
+        "django.contrib.messages.middleware.MessageMiddleware": (
+            "chitchat.api_middleware.BrowserMessageMiddleware"
+        ),
+    }
+    MIDDLEWARE = [_BROWSER_ONLY.get(name, name) for name in MIDDLEWARE]

@@ -5,14 +5,20 @@ from django.urls import include, path, re_path
 
 from chitchat.error_views import api_not_found
 from chitchat.health import healthz
+from chitchat.web_client import web_client
+from messaging.urls import chat_urlpatterns, user_urlpatterns
+from messaging.views import ID_REGEX
 
 urlpatterns = [
+    path("", web_client, name="web-client"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("chats.urls")),
     path("api/v1/", include("messaging.urls")),
+    re_path(rf"^api/v1/chats/(?P<chat_id>{ID_REGEX})/", include(chat_urlpatterns)),
+    re_path(rf"^api/v1/users/(?P<user_id>{ID_REGEX})/", include(user_urlpatterns)),
     path("api/", include("chitchat.docs_urls")),
     # Last: anything else under /api/ is a JSON 404, whatever DEBUG says.
     re_path(r"^api/(?P<path>.*)$", api_not_found),

@@ -20,6 +20,7 @@ from django.utils.text import Truncator
 
 from chats.models import Chat
 from messaging.models import Like, Message
+from messaging.services import message_delete, message_unlike
 
 # Below this many rows an exact COUNT is cheap enough.
 EXACT_COUNT_LIMIT = 100_000
@@ -61,7 +62,8 @@ class RecentChatFilter(admin.SimpleListFilter):
             ]
         ]
         value = self.value()
-        if value and value.isdigit() and value not in {pk for pk, _ in choices}:
+        known = {pk for pk, _ in choices}
+        if value and value.isascii() and value.isdigit() and len(value) < 19 and value not in known:
             chat = Chat.objects.filter(pk=value).only("id", "name").first()
             if chat is not None:
                 choices.insert(0, (value, str(chat)))
@@ -71,7 +73,7 @@ class RecentChatFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()) or int(value) > 2**63 - 1:
             return queryset.none()
         return queryset.filter(chat_id=int(value))
 
@@ -118,13 +120,9 @@ class MessageAdmin(admin.ModelAdmin):
         return [str(message) for message in messages], model_count, perms_needed, []
 
     def delete_model(self, request: HttpRequest, obj: Message) -> None:
-        from messaging.services import message_delete
-
         message_delete(message=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        from messaging.services import message_delete
-
         for message in queryset.select_related("chat", "author").order_by("pk"):
             message_delete(message=message)
 
@@ -156,8 +154,6 @@ class LikeAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Like) -> None:
         # Through the service: the message's like_count follows and message.liked is sent.
-        from messaging.services import message_unlike
-
         message_unlike(message=obj.message, user=obj.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Like]) -> None:

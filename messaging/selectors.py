@@ -1,5 +1,8 @@
 """Message reads scoped to the caller, annotated so a page costs a fixed number of queries.
 
+A chat's page (and catch-up, and search) is one raw statement on every database
+(`chat_page_source`), the hottest read; the other lists are querysets of message rows.
+
 Index-friendly forms: a chat's messages are filtered with `X <= chat_id <= X` and ordered
 by `("-chat_id", "-id")` (or ascending for `?after=`). Only the (chat, id) index can produce
 that order, so PostgreSQL cannot pick a backward scan of the primary key that filters out the
@@ -7,7 +10,9 @@ newer rows of busier chats (seconds per page on a skewed table; see
 tests/test_message_plans.py). `mine` does the same with the (author, id) index.
 """
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+import functools
+from datetime import UTC
+
 from django.db import connection
 from django.db.models import Case, CharField, Exists, F, OuterRef, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
@@ -16,136 +21,126 @@ from accounts.models import User
 from chats.models import Chat, Membership
 from chats.selectors import chats_with_role
 from messaging.models import Like, Message
-from messaging.serializers import MESSAGE_ROW_FIELDS
-
-AUTHOR_DEFERRED = [f.name for f in User._meta.concrete_fields if f.name not in ("id", "username")]
-
-
-def messages_for(user: User) -> QuerySet[Message]:
-    """Every message with its author joined and `liked_by_me` for `user` (no scoping)."""
-    return (
-        Message.objects.select_related("author")
-        # Only what the representation shows of the author (not the password hash or bio).
-        .defer(*(f"author__{name}" for name in AUTHOR_DEFERRED))
-        .annotate(liked_by_me=Exists(Like.objects.filter(message=OuterRef("pk"), user=user)))
-    )
-
-
-def as_rows(queryset: QuerySet[Message], *extra: str) -> QuerySet:
-    """A list's messages as `.values()` rows for the lean serializer path (no model
-    instances: building them was most of a page's cost)."""
-    return queryset.values(*MESSAGE_ROW_FIELDS, "liked_by_me", *extra)
+from messaging.rows import MESSAGE_COLUMNS, message_rows
 
 
 def messages_visible_to(user: User) -> QuerySet[Message]:
-    """Messages of chats the caller may know of (group chats, their own direct chats).
+    """Message instances of chats the caller may know of (group chats, their own direct
+    chats), author and chat joined, for the detail endpoints' permission checks and writes.
 
     Membership is checked by the view's permissions, so that a non-member of a group chat
     gets a 403 and someone else's direct message a 404.
     """
-    return messages_for(user).filter(chat__in=chats_with_role(user).values("pk"))
-
-
-def chat_messages(*, chat: Chat, user: User, search: str | None = None) -> QuerySet[Message]:
-    """The chat's messages, newest first, served by the (chat, id) index."""
-    queryset = messages_for(user).filter(chat_id__gte=chat.pk, chat_id__lte=chat.pk)
-    if search:
-        queryset = _matching(queryset, search)
-    return as_rows(queryset.order_by("-chat_id", "-id"))
-
-
-def messages_after(
-    *, chat: Chat, user: User, after_id: int, search: str | None = None
-) -> QuerySet[Message]:
-    """The chat's messages newer than `after_id`, oldest first (catch-up)."""
-    queryset = messages_for(user).filter(
-        chat_id__gte=chat.pk, chat_id__lte=chat.pk, id__gt=after_id
+    liked = Like.objects.filter(message=OuterRef("pk"), user=user)
+    return (
+        Message.objects.select_related("author", "chat")
+        .annotate(liked_by_me=Exists(liked))
+        .filter(chat__in=chats_with_role(user).values("pk"))
     )
-    if search:
-        queryset = _matching(queryset, search)
-    return as_rows(queryset.order_by("chat_id", "id"))
 
 
-# A chat's page and the caller's membership in one round trip, for PostgreSQL: the hot read
-# path, without the ORM's per-request query building (about half of this endpoint's CPU).
-# Same rows and index-only order as chat_messages/messages_after; `ok` is the membership.
-_PAGE_SQL = """
-SELECT a.ok, p.* FROM (
-    SELECT EXISTS (
-        SELECT 1 FROM chats_membership WHERE chat_id = %(chat_id)s AND user_id = %(user_id)s
-    ) AS ok
-) a LEFT JOIN LATERAL (
-    SELECT m.id, m.chat_id, m.author_id, u.username AS author__username, m.body,
-           m.created_at, m.edited_at, m.like_count, m.client_id,
-           EXISTS (
-               SELECT 1 FROM messaging_like l WHERE l.message_id = m.id AND l.user_id = %(user_id)s
-           ) AS liked_by_me
-    FROM messaging_message m JOIN accounts_user u ON u.id = m.author_id
-    WHERE a.ok AND m.chat_id >= %(chat_id)s AND m.chat_id <= %(chat_id)s
-      AND m.id > %(above)s AND m.id < %(below)s
-    ORDER BY m.chat_id {direction}, m.id {direction}
-    LIMIT %(limit)s
-) p ON true
-"""
-_PAGE_SQL_DOWN = _PAGE_SQL.format(direction="DESC")
-_PAGE_SQL_UP = _PAGE_SQL.format(direction="ASC")
-MAX_ID = 2**63 - 1
+@functools.cache
+def _page_sql(*, walk_down: bool, search: bool, above: bool, below: bool) -> str:
+    """A page of one chat's message rows for a member, in one statement, on any database.
 
-
-def chat_page_rows(
-    *,
-    chat_id: int,
-    user_id: int,
-    after_id: int | None,
-    walk_down: bool,
-    position: int | None,
-    limit: int,
-) -> list[dict] | None:
-    """A page of a chat's messages as rows (see `as_rows`), for a pagination source: ids
-    above `after_id` (and the cursor `position` when walking up), below `position` when
-    walking down. None when this path cannot answer (not PostgreSQL, or the caller is not a
-    member: the view then takes the ORM path, which tells 404 from 403)."""
-    if connection.vendor != "postgresql":
-        return None
-    above, below = after_id or 0, MAX_ID
-    if position is not None:
-        if walk_down:
-            below = position
-        else:
-            above = max(above, position)
-    params = {"chat_id": chat_id, "user_id": user_id, "above": above, "below": below}
-    with connection.cursor() as cursor:
-        cursor.execute(_PAGE_SQL_DOWN if walk_down else _PAGE_SQL_UP, {**params, "limit": limit})
-        names = [column.name for column in cursor.description]
-        rows = cursor.fetchall()
-    if not rows or not rows[0][0]:
-        return None
-    return [dict(zip(names[1:], row[1:], strict=True)) for row in rows if row[1] is not None]
-
-
-def _matching(queryset: QuerySet[Message], search: str) -> QuerySet[Message]:
-    """Words anywhere in the body, case-insensitive.
-
-    PostgreSQL: full-text with the language-neutral "simple" configuration; the expression
-    is the one of the GIN index of migration 0002. Elsewhere: a substring match.
+    Raw SQL rather than the ORM because this is the hottest read: building and compiling the
+    equivalent queryset was about 40 % of a page's CPU. Table and column names come from the
+    models. Same rows as messaging.rows.message_rows; `(chat_id, id)` order so that only the
+    (chat, id) index can serve it (see the module docstring); the membership is an
+    uncorrelated EXISTS, evaluated once; `liked_by_me` probes the unique (message, user)
+    index once per row of the page.
     """
-    if connection.vendor == "postgresql":
-        return queryset.annotate(search_document=SearchVector("body", config="simple")).filter(
-            search_document=SearchQuery(search, config="simple")
+    message, like = Message._meta, Like._meta
+    member, user = Membership._meta, User._meta
+    m = {f.name: f.column for f in message.concrete_fields}
+    direction = "DESC" if walk_down else "ASC"
+    # Bounds as row comparisons on (chat, id): only the (chat, id) index can serve those,
+    # whereas a bare `id < N` lets the planner pick the primary key (then sort and filter).
+    pair = f"(m.{m['chat']}, m.{m['id']})"
+    bounds = f"AND {pair} > (%(chat_id)s, %(above)s) " if above else ""
+    bounds += f"AND {pair} < (%(chat_id)s, %(below)s)" if below else ""
+    if not search:
+        matching = ""
+    elif connection.vendor == "postgresql":
+        # The expression of the GIN index of migration 0002 (what SearchVector compiles to).
+        matching = (
+            f"AND to_tsvector('simple'::regconfig, COALESCE(m.{m['body']}, '')) "
+            "@@ plainto_tsquery('simple'::regconfig, %(search)s)"
         )
-    return queryset.filter(body__icontains=search)
+    else:
+        matching = f"AND m.{m['body']} LIKE %(search)s ESCAPE '\\'"
+    # Only names from the models are formatted in; every value is a bound parameter.
+    return f"""
+SELECT m.{m["id"]}, m.{m["chat"]}, m.{m["author"]}, u.{user.get_field("username").column},
+       m.{m["body"]}, m.{m["created_at"]}, m.{m["edited_at"]}, m.{m["like_count"]},
+       m.{m["client_id"]},
+       EXISTS (SELECT 1 FROM {like.db_table} l WHERE l.{like.get_field("message").column} =
+               m.{m["id"]} AND l.{like.get_field("user").column} = %(user_id)s)
+FROM {message.db_table} m JOIN {user.db_table} u ON u.{user.pk.column} = m.{m["author"]}
+WHERE m.{m["chat"]} >= %(chat_id)s AND m.{m["chat"]} <= %(chat_id)s
+  {bounds} {matching}
+  AND EXISTS (SELECT 1 FROM {member.db_table} x WHERE x.{member.get_field("chat").column} =
+              %(chat_id)s AND x.{member.get_field("user").column} = %(user_id)s)
+ORDER BY m.{m["chat"]} {direction}, m.{m["id"]} {direction}
+LIMIT %(limit)s
+"""  # noqa: S608
 
 
-def messages_mine(user: User) -> QuerySet[Message]:
+def _aware(value):
+    # SQLite hands raw queries naive datetimes (stored in UTC); PostgreSQL aware ones.
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def chat_page_source(
+    *, chat_id: int, user: User, after_id: int | None = None, search: str | None = None
+):
+    """The page source (for MessageCursorPagination.paginate_source) of the chat's message
+    rows if `user` is a member (none otherwise): newest first, or with `after_id` only newer
+    ones, oldest first (catch-up), optionally only those matching `search`."""
+    if search and connection.vendor != "postgresql":
+        search = f"%{connection.ops.prep_for_like_query(search)}%"
+
+    def fetch(*, walk_down: bool, position: int | None, limit: int) -> list[dict]:
+        above, below = after_id, None
+        if position is not None:
+            if walk_down:
+                below = position
+            else:
+                above = max(above or 0, position)
+        params = {"chat_id": chat_id, "user_id": user.pk, "above": above, "below": below}
+        params.update(limit=limit, search=search)
+        with connection.cursor() as cursor:
+            sql = _page_sql(
+                walk_down=walk_down,
+                search=bool(search),
+                above=above is not None,
+                below=below is not None,
+            )
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        columns = (*MESSAGE_COLUMNS, "liked_by_me")
+        page = [dict(zip(columns, row, strict=True)) for row in rows]
+        for row in page:
+            row["created_at"], row["edited_at"] = (
+                _aware(row["created_at"]),
+                _aware(row["edited_at"]),
+            )
+        return page
+
+    return fetch
+
+
+def messages_mine(user: User) -> QuerySet:
     """Every message the user wrote, newest first, also in chats they left."""
-    return as_rows(
-        messages_for(user)
-        .filter(author_id__gte=user.pk, author_id__lte=user.pk)
-        .order_by("-author_id", "-id")
+    return message_rows(
+        Message.objects.filter(author_id__gte=user.pk, author_id__lte=user.pk).order_by(
+            "-author_id", "-id"
+        ),
+        user_id=user.pk,
     )
 
 
-def messages_latest(user: User) -> QuerySet[Message]:
+def messages_latest(user: User) -> QuerySet:
     """The newest message of each chat the user is in, newest first, with `chat_name`
     (the other member's username for a direct chat)."""
     other_member = (
@@ -154,12 +149,11 @@ def messages_latest(user: User) -> QuerySet[Message]:
         .order_by("id")
         .values("user__username")[:1]
     )
-    newest_ids = Chat.objects.filter(memberships__user=user, last_message__isnull=False).values(
+    newest_ids = Chat.objects.filter(memberships__user=user, last_message_id__isnull=False).values(
         "last_message_id"
     )
-    return (
-        messages_for(user)
-        .filter(pk__in=newest_ids)
+    return message_rows(
+        Message.objects.filter(pk__in=newest_ids)
         .annotate(
             chat_name=Case(
                 When(
@@ -170,18 +164,20 @@ def messages_latest(user: User) -> QuerySet[Message]:
                 output_field=CharField(),
             )
         )
-        .order_by("-id")
-        .values(*MESSAGE_ROW_FIELDS, "liked_by_me", "chat_name")
+        .order_by("-id"),
+        "chat_name",
+        user_id=user.pk,
     )
 
 
-def messages_inbox(user: User) -> QuerySet[Message]:
+def messages_inbox(user: User) -> QuerySet:
     """Messages others sent to the user in the user's direct chats, newest first."""
     direct_chats = Membership.objects.filter(user=user, chat__kind=Chat.Kind.DIRECT).values(
         "chat_id"
     )
-    return as_rows(
-        messages_for(user).filter(chat_id__in=direct_chats).exclude(author=user).order_by("-id")
+    return message_rows(
+        Message.objects.filter(chat_id__in=direct_chats).exclude(author=user).order_by("-id"),
+        user_id=user.pk,
     )
 
 

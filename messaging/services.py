@@ -1,26 +1,58 @@
 """Message writes: send, edit, delete, like, unlike, read markers and the purge of a user.
 
 Each function runs in one transaction and emits its live events through messaging.events
-(sent on commit). Counters on Chat (message_count, last_message, last_activity_at) and on
+(sent on commit). Counters on Chat (message_count, last_message_id, last_activity_at) and on
 Message (like_count) are kept here and only here, under the chat row lock or with F().
+
+Membership is decided under the chat row lock on every write that needs it (send, edit,
+like): chats.services takes the same lock to remove a membership, so a leave or a kick that
+commits first always wins, and the write queued behind it is refused (403).
 """
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.dispatch import receiver
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
 from chats.models import Chat, Membership
 from chats.services import direct_chat_get_or_create
+from chats.signals import chat_deleting
 from messaging import events
 from messaging.models import Like, Message
-from messaging.serializers import message_row_data
+
+NOT_A_MEMBER = "You are not a member of this chat."
 
 
 def _lock_chat(chat_id: int) -> Chat:
     return Chat.objects.select_for_update().get(pk=chat_id)
+
+
+def _lock_chat_as_member(*, chat_id: int, user_id: int) -> Membership:
+    """Lock the chat row, then read the caller's membership; return it with its chat and
+    user joined (the user row is read, not locked).
+
+    404 when the chat does not exist or is someone else's direct chat, 403 when the caller
+    is not a member. Two statements on purpose: on PostgreSQL a statement that waited for
+    the lock still sees its other rows as of its own start (a membership deleted by the
+    transaction it waited for would still be there), and locking the membership row too
+    would deadlock with member_remove (chat, then membership). The second statement starts
+    after the lock is held, so it sees every leave and kick committed before.
+    """
+    chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
+    if chat is None:
+        raise NotFound()
+    membership = (
+        Membership.objects.select_related("user").filter(chat_id=chat_id, user_id=user_id).first()
+    )
+    if membership is None:
+        if chat.kind == Chat.Kind.DIRECT:
+            raise NotFound()
+        raise PermissionDenied(NOT_A_MEMBER)
+    membership.chat = chat
+    return membership
 
 
 def _newest_message_id(chat_id: int) -> int | None:
@@ -39,14 +71,17 @@ def message_send(
 ) -> tuple[Message, bool]:
     """Store a message; return (message, created). Idempotent on (author, chat, client_id).
 
-    The chat row stays locked from the insert to the commit, so two messages of one chat
-    never commit out of id order: a reader polling `?after=<last id>` cannot skip one that
-    was still in flight with a smaller id.
+    Four statements: lock the chat, read the author's membership (and row), insert, bump
+    the chat's counters (a fifth looks a `client_id` up). Only `chat.pk` is read: the view
+    passes the id from the path, and 404/403 are decided here. The chat row stays locked from
+    the insert to the commit, so two messages of one chat never commit out of id order: a
+    reader polling `?after=<last id>` cannot skip one that was still in flight with a
+    smaller id.
     """
-    locked = _lock_chat(chat.pk)
-    # Checked under the lock: a member leaving concurrently cannot slip a message in after.
-    if not Membership.objects.filter(chat=locked, user=author).exists():
-        raise PermissionDenied("You are not a member of this chat.")
+    membership = _lock_chat_as_member(chat_id=chat.pk, user_id=author.pk)
+    # The author as read by that statement: the username for the body and the event
+    # without another query (`author` may be a token's lazy user).
+    locked, author = membership.chat, membership.user
     if client_id is not None:
         existing = (
             Message.objects.select_related("author")
@@ -58,81 +93,11 @@ def message_send(
     message = Message.objects.create(chat=locked, author=author, body=body, client_id=client_id)
     Chat.objects.filter(pk=locked.pk).update(
         message_count=F("message_count") + 1,
-        last_message=message,
+        last_message_id=message.pk,
         last_activity_at=message.created_at,
     )
     events.message_created(message)
     return message, True
-
-
-# The whole send in one statement, for PostgreSQL. The chat row is locked (FOR UPDATE) before
-# the INSERT draws its id, and stays locked until this statement's transaction commits, so a
-# chat's message ids are assigned in commit order exactly as in message_send. A data-modifying
-# CTE runs once whether or not the outer SELECT reads it.
-_SEND_SQL = """
-WITH locked AS (
-    SELECT c.id FROM chats_chat c
-    WHERE c.id = %(chat_id)s
-      AND EXISTS (
-          SELECT 1 FROM chats_membership m WHERE m.chat_id = c.id AND m.user_id = %(author_id)s
-      )
-    FOR UPDATE
-), inserted AS (
-    INSERT INTO messaging_message (chat_id, author_id, body, created_at, client_id, like_count)
-    SELECT locked.id, %(author_id)s, %(body)s, %(now)s, %(client_id)s, 0 FROM locked
-    ON CONFLICT (author_id, chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-    RETURNING id, chat_id
-), counted AS (
-    UPDATE chats_chat SET message_count = message_count + 1,
-                          last_message_id = inserted.id,
-                          last_activity_at = %(now)s
-    FROM inserted WHERE chats_chat.id = inserted.chat_id
-)
-SELECT inserted.id, u.username FROM inserted JOIN accounts_user u ON u.id = %(author_id)s
-"""
-
-
-def message_send_fast(
-    *, chat_id: int, author: User, body: str, client_id: str | None = None
-) -> dict | None:
-    """The common case of a send in one database round trip: the REST body of the new
-    message, or None when this path cannot answer (not PostgreSQL, the author is not a
-    member, the chat does not exist, a client_id replay). The caller then takes
-    message_send, which gives the full answer (404, 403, 200 with the first message).
-    """
-    if connection.vendor != "postgresql":
-        return None
-    now = timezone.now()
-    params = {
-        "chat_id": chat_id,
-        "author_id": author.pk,
-        "body": body,
-        "client_id": client_id,
-        "now": now,
-    }
-    # No transaction.atomic(): in autocommit the statement is its own transaction (no BEGIN
-    # and COMMIT round trips), and on_commit below then runs once it has committed.
-    with connection.cursor() as cursor:
-        cursor.execute(_SEND_SQL, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    message_id, username = row
-    data = message_row_data(
-        {
-            "id": message_id,
-            "chat_id": chat_id,
-            "author_id": author.pk,
-            "author__username": username,
-            "body": body,
-            "created_at": now,
-            "edited_at": None,
-            "like_count": 0,
-            "client_id": client_id,
-        }
-    )
-    events.message_created(data)
-    return data
 
 
 @transaction.atomic
@@ -148,7 +113,9 @@ def direct_message_send(
 
 @transaction.atomic
 def message_edit(*, message: Message, body: str) -> Message:
-    """Replace the body and stamp `edited_at`."""
+    """Replace the body and stamp `edited_at`; only while the author is still a member
+    (decided under the chat lock: a removed or departed author gets 403)."""
+    _lock_chat_as_member(chat_id=message.chat_id, user_id=message.author_id)
     now = timezone.now()
     # An UPDATE rather than save(): a message deleted meanwhile is a 404, not a crash.
     if not Message.objects.filter(pk=message.pk).update(body=body, edited_at=now):
@@ -181,6 +148,7 @@ def _current_like_count(message: Message) -> int:
 def message_like(*, message: Message, user: User) -> Message:
     """Like once; liking again changes nothing. Safe when the same user likes concurrently:
     the unique (message, user) key lets one insert win, and only the winner counts."""
+    _lock_chat_as_member(chat_id=message.chat_id, user_id=user.pk)
     _, created = Like.objects.get_or_create(message=message, user=user)
     if created:
         Message.objects.filter(pk=message.pk).update(like_count=F("like_count") + 1)
@@ -192,7 +160,10 @@ def message_like(*, message: Message, user: User) -> Message:
 
 @transaction.atomic
 def message_unlike(*, message: Message, user: User) -> Message:
-    """Remove the caller's like if there is one; counted only when a row was deleted."""
+    """Remove the caller's like if there is one; counted only when a row was deleted.
+
+    No membership check: taking one's like back harms no one (and the admin removes likes of
+    people who have left)."""
     deleted, _ = Like.objects.filter(message=message, user=user).delete()
     if deleted:
         Message.objects.filter(pk=message.pk).update(like_count=F("like_count") - 1)
@@ -220,13 +191,23 @@ def chat_mark_read(*, chat: Chat, user: User, message_id: int) -> None:
 def user_messages_purge(*, user: User) -> None:
     """Delete every message and like of `user` in a fixed number of statements.
 
-    Other people's messages lose the user's like from `like_count`; the chats the user wrote
-    in get `message_count` and `last_message` recomputed under their row locks (taken in id
-    order, as message_send takes one at a time, so no deadlock).
+    Other people's messages lose the user's like from `like_count` (each such message gets
+    its message.liked); the chats the user wrote in get `message_count` and
+    `last_message_id` recomputed under their row locks (taken in id order, as message_send
+    takes one at a time, so no deadlock), and a message.deleted per purged message, batched
+    per chat.
     """
-    chat_ids = list(
-        Message.objects.filter(author=user).order_by().values_list("chat_id", flat=True).distinct()
+    mine = Message.objects.filter(author=user)
+    purged: dict[int, list[int]] = {}
+    for chat_id, message_id in mine.order_by("chat_id", "id").values_list("chat_id", "id"):
+        purged.setdefault(chat_id, []).append(message_id)
+    liked = Like.objects.filter(user=user)
+    unliked = list(
+        Message.objects.filter(pk__in=liked.values("message_id"))
+        .exclude(author=user)
+        .only("id", "chat_id", "like_count")
     )
+    chat_ids = sorted(set(purged) | {message.chat_id for message in unliked})
     list(
         Chat.objects.select_for_update()
         .filter(pk__in=chat_ids)
@@ -234,22 +215,18 @@ def user_messages_purge(*, user: User) -> None:
         .values_list("pk", flat=True)
     )
 
-    liked = Like.objects.filter(user=user)
-    Message.objects.filter(pk__in=liked.values("message_id")).exclude(author=user).update(
+    Message.objects.filter(pk__in=[message.pk for message in unliked]).update(
         like_count=F("like_count") - 1
     )
     liked.delete()
-
-    mine = Message.objects.filter(author=user)
     Like.objects.filter(message__in=mine.values("pk")).delete()
-    Chat.objects.filter(last_message__in=mine.values("pk")).update(last_message=None)
-    # Raw delete: the two relations to Message (likes, Chat.last_message) were handled just
-    # above, so Django's collector need not load every message into memory to cascade.
+    # Raw delete: likes, the only relation to a message, went just above, so Django's
+    # collector need not load every message into memory to cascade.
     mine._raw_delete(mine.db)
 
-    if chat_ids:
+    if purged:
         remaining = Message.objects.filter(chat=OuterRef("pk")).order_by()
-        Chat.objects.filter(pk__in=chat_ids).update(
+        Chat.objects.filter(pk__in=list(purged)).update(
             message_count=Coalesce(
                 Subquery(
                     remaining.annotate(_group=Value(1))
@@ -262,3 +239,18 @@ def user_messages_purge(*, user: User) -> None:
             ),
             last_message_id=Subquery(remaining.order_by("-id").values("id")[:1]),
         )
+    for message in unliked:
+        message.like_count -= 1
+        events.message_liked(message=message, user=user, liked=False)
+    for chat_id, message_ids in purged.items():
+        events.messages_deleted(chat_id=chat_id, message_ids=message_ids)
+
+
+@receiver(chat_deleting, sender=Chat, dispatch_uid="messaging.chat_messages_delete")
+def chat_messages_delete(sender, *, chat_id: int, **kwargs) -> None:
+    """A chat is being deleted (its row locked by chats.services.chat_delete): its messages
+    and their likes go first, in two set-based statements, rather than through Django's
+    cascade, which would load every message of a million-message chat into memory."""
+    Like.objects.filter(message__chat_id=chat_id).delete()
+    messages = Message.objects.filter(chat_id=chat_id)
+    messages._raw_delete(messages.db)

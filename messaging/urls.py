@@ -1,29 +1,31 @@
-"""API routes of the messaging app: /messages/ (router) and the message routes under
-/chats/{id}/ and /users/{id}/ (explicit paths; the chats and accounts routers leave them)."""
+"""API routes of the messaging app. chitchat/urls.py mounts them: `urlpatterns` (the
+/messages/ router) under /api/v1/, `chat_urlpatterns` under /api/v1/chats/{chat_id}/ and
+`user_urlpatterns` under /api/v1/users/{user_id}/ (a chat's messages belong to messaging,
+the app above chats, so chats' router does not know them)."""
 
-from django.urls import re_path
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from messaging.views import ID_REGEX, ChatMessageViewSet, DirectMessageViewSet, MessageViewSet
+from messaging.views import ChatMessageViewSet, DirectMessageViewSet, MessageViewSet
 
 router = SimpleRouter()
 router.register("messages", MessageViewSet, basename="message")
 
-urlpatterns = [
-    re_path(
-        rf"^chats/(?P<chat_id>{ID_REGEX})/messages/$",
+urlpatterns = router.urls
+
+chat_urlpatterns = [
+    path(
+        "messages/",
         ChatMessageViewSet.as_view({"get": "list", "post": "create"}),
         name="chat-messages",
     ),
-    re_path(
-        rf"^chats/(?P<chat_id>{ID_REGEX})/read/$",
-        ChatMessageViewSet.as_view({"post": "read"}),
-        name="chat-read",
-    ),
-    re_path(
-        rf"^users/(?P<user_id>{ID_REGEX})/messages/$",
+    path("read/", ChatMessageViewSet.as_view({"post": "read"}), name="chat-read"),
+]
+
+user_urlpatterns = [
+    path(
+        "messages/",
         DirectMessageViewSet.as_view({"post": "create"}),
         name="user-messages",
     ),
-    *router.urls,
 ]

@@ -21,6 +21,7 @@ from chitchat.throttling import ScopedRateThrottle
 from messaging import selectors, services
 from messaging.pagination import MessageCursorPagination
 from messaging.permissions import CanModerateMessage, IsMessageAuthor
+from messaging.rows import message_body, message_row_of
 from messaging.serializers import (
     LatestMessageSerializer,
     LikerSerializer,
@@ -100,44 +101,29 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         if not params.is_valid():
             self.get_chat()  # 404/403 before 400, as for every chat endpoint
             raise ValidationError(params.errors)
-        search = params.validated_data.get("search")
         after = params.validated_data.get("after")
-        if not search:
-            # The hot path: membership and page in one statement (PostgreSQL).
-            page = self.paginator.paginate_source(
-                lambda **cursor: selectors.chat_page_rows(
-                    chat_id=int(chat_id), user_id=request.user.pk, after_id=after, **cursor
-                ),
-                request,
-                descending=after is None,
-            )
-            if page is not None:
-                return self.get_paginated_response(MessageSerializer(page, many=True).data)
-        chat = self.get_chat()
-        if "after" in params.validated_data:
-            messages = selectors.messages_after(
-                chat=chat,
-                user=request.user,
-                after_id=params.validated_data["after"],
-                search=search,
-            )
-        else:
-            messages = selectors.chat_messages(chat=chat, user=request.user, search=search)
-        page = self.paginate_queryset(messages)
-        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+        source = selectors.chat_page_source(
+            chat_id=int(chat_id),
+            user=request.user,
+            after_id=after,
+            search=params.validated_data.get("search"),
+        )
+        page = self.paginator.paginate_source(source, request, descending=after is None)
+        if not page:
+            # Members only see rows: an empty page is a member's empty page, or a 404/403.
+            self.get_chat()
+        return self.get_paginated_response([message_body(row) for row in page])
 
     def create(self, request, chat_id: str):
         serializer = MessageSendSerializer(data=request.data)
         if not serializer.is_valid():
             self.get_chat()  # a chat the caller may not see or post in: 404/403 before 400
             raise ValidationError(serializer.errors)
-        data = serializer.validated_data
-        # The hot path: membership check and every write in one statement (PostgreSQL).
-        sent = services.message_send_fast(chat_id=int(chat_id), author=request.user, **data)
-        if sent is not None:
-            return Response(sent, status=status.HTTP_201_CREATED)
-        chat = self.get_chat()
-        message, created = services.message_send(chat=chat, author=request.user, **data)
+        # The service decides 404/403 under the chat's lock; only the id is needed here.
+        chat = Chat(pk=int(chat_id))
+        message, created = services.message_send(
+            chat=chat, author=request.user, **serializer.validated_data
+        )
         return _message_response(message, created=created)
 
     @extend_schema(
@@ -239,7 +225,7 @@ class MessageViewSet(
         if self.action == "inbox":
             return selectors.messages_inbox(user)
         # Chats the caller may not know of are a 404 here; membership is a permission (403).
-        return selectors.messages_visible_to(user).select_related("chat")
+        return selectors.messages_visible_to(user)
 
     def get_serializer_class(self):
         if self.action == "latest":
@@ -261,11 +247,15 @@ class MessageViewSet(
             extra = []
         return [IsAuthenticated(), *extra]
 
+    def retrieve(self, request, pk: str):
+        message = self.get_object()
+        return Response(message_body(message_row_of(message, liked_by_me=message.liked_by_me)))
+
     def partial_update(self, request, pk: str):
         message = self.get_object()
         data = _valid(MessageBodySerializer, request)
         message = services.message_edit(message=message, body=data["body"])
-        return Response(MessageSerializer(message).data)
+        return Response(message_body(message_row_of(message, liked_by_me=message.liked_by_me)))
 
     def perform_destroy(self, instance) -> None:
         services.message_delete(message=instance)
@@ -275,11 +265,10 @@ class MessageViewSet(
         message = self.get_object()
         if request.method == "POST":
             message = services.message_like(message=message, user=request.user)
-            message.liked_by_me = True
         else:
             message = services.message_unlike(message=message, user=request.user)
-            message.liked_by_me = False
-        return Response(MessageSerializer(message).data)
+        liked = request.method == "POST"
+        return Response(message_body(message_row_of(message, liked_by_me=liked)))
 
     @action(detail=True, methods=["get"])
     def likes(self, request, pk: str):
@@ -301,7 +290,11 @@ class MessageViewSet(
 
     def _page(self) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        bodies = [message_body(row) for row in page]
+        if self.action == "latest":
+            for body, row in zip(bodies, page, strict=True):
+                body["chat"] = {"id": row["chat_id"], "name": row["chat_name"]}
+        return self.get_paginated_response(bodies)
 
 
 def _valid(serializer_class, request) -> dict:
@@ -311,10 +304,11 @@ def _valid(serializer_class, request) -> dict:
 
 
 def _message_response(message, *, created: bool) -> Response:
+    liked = False
     if not created:
         # A replay returns the stored message as a read would show it to its author.
-        message = selectors.messages_for(message.author).get(pk=message.pk)
+        liked = message.likes.filter(user_id=message.author_id).exists()
     return Response(
-        MessageSerializer(message).data,
+        message_body(message_row_of(message, liked_by_me=liked)),
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
     )

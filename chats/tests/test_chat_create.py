@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/chats/"
 
 
-def test_create_public_chat(client_for, sent, django_capture_on_commit_callbacks):
+def test_create_public_chat(client_for, sent_events, django_capture_on_commit_callbacks):
     me = UserFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -37,10 +37,12 @@ def test_create_public_chat(client_for, sent, django_capture_on_commit_callbacks
     }
     assert chat.passkey == ""
     assert Membership.objects.get(chat=chat).role == "owner"
-    assert (f"chat.{chat.pk}", "member.joined") in sent.types()
+    assert (f"chat.{chat.pk}", "member.joined") in sent_events.types()
 
 
-def test_create_private_chat_with_members(client_for, sent, django_capture_on_commit_callbacks):
+def test_create_private_chat_with_members(
+    client_for, sent_events, django_capture_on_commit_callbacks
+):
     me, a, b = UserFactory(), UserFactory(), UserFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -59,7 +61,9 @@ def test_create_private_chat_with_members(client_for, sent, django_capture_on_co
     assert chat.passkey == " s3cret "  # taken as given
     roles = dict(chat.memberships.values_list("user_id", "role"))
     assert roles == {me.pk: "owner", a.pk: "member", b.pk: "member"}
-    joined = [data["user"]["id"] for _, type_, data in sent.frames() if type_ == "member.joined"]
+    joined = [
+        data["user"]["id"] for _, type_, data in sent_events.frames() if type_ == "member.joined"
+    ]
     assert sorted(joined) == sorted([me.pk, a.pk, b.pk])
 
 

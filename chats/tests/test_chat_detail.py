@@ -104,7 +104,7 @@ def test_put_is_not_allowed(client_for):
 
 
 def test_any_member_may_change_name_and_description(
-    client_for, sent, django_capture_on_commit_callbacks
+    client_for, sent_events, django_capture_on_commit_callbacks
 ):
     member = UserFactory()
     chat = group_chat(UserFactory(), members=[member])
@@ -118,7 +118,7 @@ def test_any_member_may_change_name_and_description(
     assert response.json()["role"] == "member"
     chat.refresh_from_db()
     assert (chat.name, chat.description) == ("New", "D")
-    assert sent.frames() == [
+    assert sent_events.frames() == [
         (
             f"chat.{chat.pk}",
             "chat.updated",
@@ -148,7 +148,7 @@ def test_plain_member_may_not_change_passkey_or_capacity(client_for):
 
 @pytest.mark.parametrize("role", ["owner", "admin"])
 def test_owner_or_admin_may_change_passkey_and_capacity(
-    client_for, sent, django_capture_on_commit_callbacks, role
+    client_for, sent_events, django_capture_on_commit_callbacks, role
 ):
     owner, admin = UserFactory(), UserFactory()
     chat = group_chat(owner, admins=[admin])
@@ -163,10 +163,10 @@ def test_owner_or_admin_may_change_passkey_and_capacity(
     assert "passkey" not in response.json()
     chat.refresh_from_db()
     assert (chat.passkey, chat.capacity) == ("pw", 2)
-    [(_, type_, data)] = sent.frames()
+    [(_, type_, data)] = sent_events.frames()
     assert type_ == "chat.updated"
     assert data["is_private"] is True and data["capacity"] == 2
-    assert "pw" not in str(sent)
+    assert "pw" not in str(sent_events)
 
 
 def test_removing_passkey_and_capacity(client_for):
@@ -214,7 +214,9 @@ def test_patch_invalid_is_400(client_for, payload, field):
     assert field in response.json()
 
 
-def test_patch_without_change_sends_no_event(client_for, sent, django_capture_on_commit_callbacks):
+def test_patch_without_change_sends_no_event(
+    client_for, sent_events, django_capture_on_commit_callbacks
+):
     owner = UserFactory()
     chat = group_chat(owner, name="same")
 
@@ -222,7 +224,7 @@ def test_patch_without_change_sends_no_event(client_for, sent, django_capture_on
         response = client_for(owner).patch(url(chat), {"name": "same"})
 
     assert response.status_code == 200
-    assert sent == []
+    assert sent_events == []
 
 
 def test_non_member_may_not_patch(client_for):
@@ -250,11 +252,13 @@ def test_patch_someone_elses_direct_chat_is_404(client_for):
 # --- DELETE ------------------------------------------------------------------------------
 
 
-def test_owner_deletes_chat_with_its_messages(client_for, sent, django_capture_on_commit_callbacks):
+def test_owner_deletes_chat_with_its_messages(
+    client_for, sent_events, django_capture_on_commit_callbacks
+):
     owner, member = UserFactory(), UserFactory()
     chat = group_chat(owner, members=[member])
     LikeFactory(message=MessageFactory(chat=chat, author=member, body="bye"), user=owner)
-    elsewhere = group_chat(member)
+    elsewhere = group_chat(member, members=[owner])
     kept = MessageFactory(chat=elsewhere, author=member, body="stays")
     LikeFactory(message=kept, user=owner)
 
@@ -266,8 +270,8 @@ def test_owner_deletes_chat_with_its_messages(client_for, sent, django_capture_o
     assert list(Message.objects.all()) == [kept]
     assert list(Like.objects.values_list("message_id", flat=True)) == [kept.pk]
     assert not Membership.objects.filter(chat_id=chat.pk).exists()
-    assert sent.frames() == [(f"chat.{chat.pk}", "chat.deleted", {"id": chat.pk})]
-    unsubscribed = {group for group, msg in sent if msg["type"] == "chat.unsubscribe"}
+    assert sent_events.frames() == [(f"chat.{chat.pk}", "chat.deleted", {"id": chat.pk})]
+    unsubscribed = {group for group, msg in sent_events if msg["type"] == "chat.unsubscribe"}
     assert unsubscribed == {f"user.{owner.pk}", f"user.{member.pk}"}
 
 

@@ -31,4 +31,4 @@ def test_mine_starts_from_the_callers_memberships():
     # (A literal; with server-side binding, a typed constant such as '7'::smallint.)
     assert re.search(rf"Index Cond: \(user_id = '?{me.pk}'?(::\w+)?\)", plan), plan
     assert "Seq Scan" not in plan
-    assert [c.pk for c in queryset] == sorted((c.pk for c in chats[::1000]), reverse=True)
+    assert [row["id"] for row in queryset] == sorted((c.pk for c in chats[::1000]), reverse=True)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/chats/direct/"
 
 
-def test_creates_direct_chat(client_for, sent, django_capture_on_commit_callbacks):
+def test_creates_direct_chat(client_for, sent_events, django_capture_on_commit_callbacks):
     me, other = UserFactory(), UserFactory(username="bob")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -29,9 +29,9 @@ def test_creates_direct_chat(client_for, sent, django_capture_on_commit_callback
     assert body["is_private"] is False
     assert chat.direct_key == Chat.direct_key_for(me.pk, other.pk)
     assert set(chat.memberships.values_list("user_id", flat=True)) == {me.pk, other.pk}
-    joined = sorted(d["user"]["id"] for _, t, d in sent.frames() if t == "member.joined")
+    joined = sorted(d["user"]["id"] for _, t, d in sent_events.frames() if t == "member.joined")
     assert joined == sorted([me.pk, other.pk])
-    subscribed = {g for g, m in sent if m["type"] == "chat.subscribe"}
+    subscribed = {g for g, m in sent_events if m["type"] == "chat.subscribe"}
     assert subscribed == {f"user.{me.pk}", f"user.{other.pk}"}
 
 
@@ -86,7 +86,7 @@ def test_service_returns_existing_chat():
 
 
 def test_service_race_loser_gets_the_winners_chat(
-    monkeypatch, sent, django_capture_on_commit_callbacks
+    monkeypatch, sent_events, django_capture_on_commit_callbacks
 ):
     """The loser of a create race hits the unique key, and returns the winner's chat."""
     a, b = UserFactory(), UserFactory()
@@ -106,4 +106,4 @@ def test_service_race_loser_gets_the_winners_chat(
 
     assert (chat.pk, created) == (winner.pk, False)
     assert Chat.objects.count() == 1
-    assert sent == []  # the rolled-back attempt announced nothing
+    assert sent_events == []  # the rolled-back attempt announced nothing

@@ -22,7 +22,7 @@ def role_of(chat, user) -> str | None:
 # --- join --------------------------------------------------------------------------------
 
 
-def test_join_public_chat(client_for, sent, django_capture_on_commit_callbacks):
+def test_join_public_chat(client_for, sent_events, django_capture_on_commit_callbacks):
     owner, me = UserFactory(), UserFactory()
     chat = group_chat(owner)
 
@@ -36,14 +36,14 @@ def test_join_public_chat(client_for, sent, django_capture_on_commit_callbacks):
     assert body["role"] == "member"
     assert body["member_count"] == 2
     assert role_of(chat, me) == "member"
-    assert sent.frames() == [
+    assert sent_events.frames() == [
         (
             f"chat.{chat.pk}",
             "member.joined",
             {"user": {"id": me.pk, "username": me.username}, "role": "member"},
         )
     ]
-    subscribe = [m for g, m in sent if g == f"user.{me.pk}"]
+    subscribe = [m for g, m in sent_events if g == f"user.{me.pk}"]
     assert subscribe[0]["type"] == "chat.subscribe" and subscribe[0]["chat_id"] == chat.pk
 
 
@@ -57,6 +57,7 @@ def test_join_marks_messages_read_after_the_newest_was_deleted(client_for):
     body = client_for(me).post(url(chat, "join/")).json()
 
     assert body["unread_count"] == 0
+    assert body["last_message"]["id"] == older.pk
     assert Membership.objects.get(chat=chat, user=me).last_read_message_id == older.pk
 
 
@@ -86,7 +87,7 @@ def test_join_private_chat_with_passkey(client_for):
 
 @pytest.mark.parametrize("payload", [{}, {"passkey": ""}, {"passkey": "wrong"}, {"passkey": None}])
 def test_wrong_or_missing_passkey_is_403(
-    client_for, sent, django_capture_on_commit_callbacks, payload
+    client_for, sent_events, django_capture_on_commit_callbacks, payload
 ):
     me = UserFactory()
     chat = group_chat(UserFactory(), passkey="open sesame")
@@ -97,7 +98,7 @@ def test_wrong_or_missing_passkey_is_403(
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
     assert role_of(chat, me) is None
-    assert sent == []
+    assert sent_events == []
 
 
 def test_passkey_is_checked_before_capacity(client_for):
@@ -122,7 +123,7 @@ def test_full_chat_is_409(client_for):
 
 
 def test_already_a_member_is_200_and_nothing_changes(
-    client_for, sent, django_capture_on_commit_callbacks
+    client_for, sent_events, django_capture_on_commit_callbacks
 ):
     owner = UserFactory()
     chat = group_chat(owner, passkey="pw", capacity=2, members=[UserFactory()])
@@ -133,7 +134,7 @@ def test_already_a_member_is_200_and_nothing_changes(
     assert response.status_code == 200
     assert response.json()["role"] == "owner"
     assert role_of(chat, owner) == "owner"
-    assert sent == []
+    assert sent_events == []
 
 
 def test_join_someone_elses_direct_chat_is_404(client_for):
@@ -175,7 +176,7 @@ def test_join_requires_authentication(api_client):
 # --- leave -------------------------------------------------------------------------------
 
 
-def test_member_leaves(client_for, sent, django_capture_on_commit_callbacks):
+def test_member_leaves(client_for, sent_events, django_capture_on_commit_callbacks):
     me = UserFactory()
     chat = group_chat(UserFactory(), members=[me])
 
@@ -186,21 +187,23 @@ def test_member_leaves(client_for, sent, django_capture_on_commit_callbacks):
     assert response.content == b""
     assert role_of(chat, me) is None
     left = {"user": {"id": me.pk, "username": me.username}, "role": "member"}
-    assert sent.frames() == [(f"chat.{chat.pk}", "member.left", left)]
-    [(group, msg)] = [(g, m) for g, m in sent if g.startswith("user.")]
+    assert sent_events.frames() == [(f"chat.{chat.pk}", "member.left", left)]
+    [(group, msg)] = [(g, m) for g, m in sent_events if g.startswith("user.")]
     assert group == f"user.{me.pk}"
     assert msg["type"] == "chat.unsubscribe"
     assert msg["frame"]["type"] == "member.left"
 
 
-def test_leaving_when_not_a_member_is_204(client_for, sent, django_capture_on_commit_callbacks):
+def test_leaving_when_not_a_member_is_204(
+    client_for, sent_events, django_capture_on_commit_callbacks
+):
     chat = group_chat(UserFactory())
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(UserFactory()).post(url(chat, "leave/"))
 
     assert response.status_code == 204
-    assert sent == []
+    assert sent_events == []
 
 
 def test_owner_leaving_hands_ownership_to_oldest_admin(client_for):
@@ -316,7 +319,7 @@ def test_direct_chat_has_no_invite(client_for):
 
 
 def test_invite_joins_private_chat_without_passkey(
-    client_for, sent, django_capture_on_commit_callbacks
+    client_for, sent_events, django_capture_on_commit_callbacks
 ):
     me = UserFactory()
     chat = group_chat(UserFactory(), passkey="pw")
@@ -328,7 +331,7 @@ def test_invite_joins_private_chat_without_passkey(
     assert response.json()["id"] == chat.pk
     assert response.json()["role"] == "member"
     assert role_of(chat, me) == "member"
-    assert sent.types() == [(f"chat.{chat.pk}", "member.joined")]
+    assert sent_events.types() == [(f"chat.{chat.pk}", "member.joined")]
 
 
 def test_invite_when_already_member_is_200(client_for):

@@ -10,7 +10,9 @@ from chats.tests.factories import direct_chat, group_chat
 pytestmark = pytest.mark.django_db
 
 
-def test_leave_works_on_direct_chats_for_account_deletion(sent, django_capture_on_commit_callbacks):
+def test_leave_works_on_direct_chats_for_account_deletion(
+    sent_events, django_capture_on_commit_callbacks
+):
     a, b = UserFactory(), UserFactory()
     chat = direct_chat(a, b)
 
@@ -18,7 +20,7 @@ def test_leave_works_on_direct_chats_for_account_deletion(sent, django_capture_o
         services.chat_leave(chat=chat, user=a)
 
     assert list(chat.memberships.values_list("user_id", flat=True)) == [b.pk]
-    assert sent.types() == [(f"chat.{chat.pk}", "member.left")]
+    assert sent_events.types() == [(f"chat.{chat.pk}", "member.left")]
 
 
 def test_leave_is_idempotent():

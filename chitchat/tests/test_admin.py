@@ -191,22 +191,6 @@ def test_delete_confirmation_is_a_summary(
 # Writes go through the services: counters stay right and live events are sent.
 # ---------------------------------------------------------------------------
 @pytest.fixture
-def sent(monkeypatch):
-    """Frames of the chat events sent (on commit) while the test runs."""
-    from messaging import events
-
-    calls = []
-    monkeypatch.setattr(events, "_group_send", lambda group, message: calls.append(message))
-    return calls
-
-
-def frames(sent, type_):
-    return [
-        m["frame"] for m in sent if m.get("type") == "chat.event" and m["frame"]["type"] == type_
-    ]
-
-
-@pytest.fixture
 def talk(db):
     """alice owns a chat with bob; three messages through the service, the last one liked."""
     from messaging.services import message_like, message_send
@@ -219,7 +203,7 @@ def talk(db):
 
 
 def test_message_delete_page_goes_through_the_service(
-    talk, staff_client, sent, django_capture_on_commit_callbacks
+    talk, staff_client, sent_events, django_capture_on_commit_callbacks
 ):
     chat, last = talk["chat"], talk["messages"][-1]
     with django_capture_on_commit_callbacks(execute=True):
@@ -231,11 +215,11 @@ def test_message_delete_page_goes_through_the_service(
     assert not Message.objects.filter(pk=last.pk).exists()
     assert chat.message_count == 2
     assert chat.last_message_id == talk["messages"][1].pk
-    assert [f["data"] for f in frames(sent, "message.deleted")] == [{"id": last.pk}]
+    assert [f["data"] for f in sent_events.of_type("message.deleted")] == [{"id": last.pk}]
 
 
 def test_message_bulk_delete_goes_through_the_service(
-    talk, staff_client, sent, django_capture_on_commit_callbacks
+    talk, staff_client, sent_events, django_capture_on_commit_callbacks
 ):
     chat, messages = talk["chat"], talk["messages"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -251,12 +235,12 @@ def test_message_bulk_delete_goes_through_the_service(
     chat.refresh_from_db()
     assert chat.message_count == 1
     assert chat.last_message_id == messages[0].pk
-    deleted = sorted(f["data"]["id"] for f in frames(sent, "message.deleted"))
+    deleted = sorted(f["data"]["id"] for f in sent_events.of_type("message.deleted"))
     assert deleted == [m.pk for m in messages[1:]]
 
 
 def test_chat_delete_goes_through_the_service(
-    talk, staff_client, sent, django_capture_on_commit_callbacks
+    talk, staff_client, sent_events, django_capture_on_commit_callbacks
 ):
     chat = talk["chat"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -266,11 +250,11 @@ def test_chat_delete_goes_through_the_service(
     assert response.status_code == 302
     assert not Chat.objects.filter(pk=chat.pk).exists()
     assert not Message.objects.filter(chat_id=chat.pk).exists()
-    assert frames(sent, "chat.deleted")
+    assert sent_events.of_type("chat.deleted")
 
 
 def test_chat_bulk_delete_goes_through_the_service(
-    talk, staff_client, sent, django_capture_on_commit_callbacks
+    talk, staff_client, sent_events, django_capture_on_commit_callbacks
 ):
     other = group_chat(talk["bob"], name="other")
     with django_capture_on_commit_callbacks(execute=True):
@@ -284,7 +268,7 @@ def test_chat_bulk_delete_goes_through_the_service(
         )
     assert response.status_code == 302
     assert not Chat.objects.filter(pk__in=[talk["chat"].pk, other.pk]).exists()
-    assert len(frames(sent, "chat.deleted")) >= 2
+    assert len(sent_events.of_type("chat.deleted")) >= 2
 
 
 def chat_form(chat, memberships, **changes):
@@ -311,7 +295,7 @@ def ordered_memberships(chat):
 
 
 def test_chat_edit_goes_through_the_service(
-    talk, staff_client, sent, django_capture_on_commit_callbacks
+    talk, staff_client, sent_events, django_capture_on_commit_callbacks
 ):
     chat = talk["chat"]
     data = chat_form(chat, ordered_memberships(chat), name="renamed", passkey="sesame")
@@ -320,7 +304,7 @@ def test_chat_edit_goes_through_the_service(
     assert response.status_code == 302, response.content.decode()[:3000]
     chat.refresh_from_db()
     assert (chat.name, chat.passkey) == ("renamed", "sesame")
-    (frame,) = frames(sent, "chat.updated")
+    (frame,) = sent_events.of_type("chat.updated")
     assert frame["data"]["name"] == "renamed"
     assert "passkey" not in frame["data"]
 
@@ -338,7 +322,7 @@ def test_chat_capacity_below_members_is_a_form_error(talk, staff_client):
 
 
 def test_inline_role_change_and_removal_go_through_the_services(
-    talk, staff_client, sent, django_capture_on_commit_callbacks
+    talk, staff_client, sent_events, django_capture_on_commit_callbacks
 ):
     chat, bob = talk["chat"], talk["bob"]
     carol = UserFactory()
@@ -353,7 +337,7 @@ def test_inline_role_change_and_removal_go_through_the_services(
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Membership.objects.get(chat=chat, user=bob).role == "admin"
     assert not Membership.objects.filter(chat=chat, user=carol).exists()
-    (left,) = frames(sent, "member.left")
+    (left,) = sent_events.of_type("member.left")
     assert left["data"]["user"]["id"] == carol.pk
 
 
@@ -375,7 +359,7 @@ def test_inline_cannot_touch_ownership(change, talk, staff_client):
 
 
 def test_membership_admin_removal_spares_owners(
-    talk, staff_client, sent, django_capture_on_commit_callbacks
+    talk, staff_client, sent_events, django_capture_on_commit_callbacks
 ):
     chat = talk["chat"]
     owner = Membership.objects.get(chat=chat, role="owner")
@@ -395,12 +379,12 @@ def test_membership_admin_removal_spares_owners(
         )
     assert response.status_code == 302
     assert list(chat.memberships.values_list("role", flat=True)) == ["owner"]
-    (left,) = frames(sent, "member.left")
+    (left,) = sent_events.of_type("member.left")
     assert left["data"]["user"]["id"] == talk["bob"].pk
 
 
 def test_like_delete_goes_through_the_service(
-    talk, staff_client, sent, django_capture_on_commit_callbacks
+    talk, staff_client, sent_events, django_capture_on_commit_callbacks
 ):
     like = Like.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
@@ -411,7 +395,7 @@ def test_like_delete_goes_through_the_service(
     message = talk["messages"][-1]
     message.refresh_from_db()
     assert message.like_count == 0
-    (frame,) = frames(sent, "message.liked")
+    (frame,) = sent_events.of_type("message.liked")
     assert frame["data"]["liked"] is False
 
 

@@ -5,7 +5,6 @@ import pytest
 from accounts.tests.factories import UserFactory
 from chats.models import Membership
 from chats.tests.factories import group_chat
-from messaging import events
 from messaging.services import message_send
 
 
@@ -38,22 +37,6 @@ def send():
         return message_send(chat=chat, author=author, body=body, **kwargs)[0]
 
     return make
-
-
-@pytest.fixture
-def sent_events(monkeypatch):
-    """Records every channel-layer send as (group, message) instead of sending it."""
-    calls = []
-    monkeypatch.setattr(
-        events, "_group_send", lambda group, message: calls.append((group, message))
-    )
-    return calls
-
-
-def frames(calls, type_=None):
-    """The frames of chat events recorded by `sent_events`, optionally of one type."""
-    found = [m["frame"] for _, m in calls if m.get("type") == "chat.event"]
-    return [f for f in found if type_ is None or f["type"] == type_]
 
 
 def add_member(chat, user, role=Membership.Role.MEMBER):

@@ -18,7 +18,7 @@ from django.db import transaction
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chitchat.asgi import application
-from messaging import events
+from live import events
 
 # Seconds to wait for an expected frame before failing (never reached when things work).
 TIMEOUT = 5

@@ -11,10 +11,13 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from accounts.tests.factories import UserFactory
+from chats import events as chat_events
 from chats.models import Membership
 from chats.tests.factories import group_chat
+from live import events as live_events
 from messaging import events
 from messaging.models import Message
+from messaging.rows import message_event_body
 from messaging.tests.factories import MessageFactory
 from messaging.tests.live_sockets import (
     Sockets,
@@ -76,7 +79,7 @@ async def test_message_created_and_updated():
     async with Sockets() as sockets:
         await open_all(sockets, w)
         data = await sync_to_async(message_data)(w.message)
-        assert "liked_by_me" not in events.message_payload(w.message)
+        assert "liked_by_me" not in message_event_body(w.message)
 
         await committed(events.message_created, w.message)
         frame = {"type": "message.created", "chat_id": w.chat.pk, "data": data}
@@ -110,7 +113,7 @@ async def test_chat_updated_never_carries_the_passkey():
     w.chat.passkey, w.chat.capacity = "secret-pass", 5
     async with Sockets() as sockets:
         await open_all(sockets, w)
-        await committed(events.chat_updated, w.chat)
+        await committed(chat_events.chat_updated, w.chat)
         data = {
             "id": w.chat.pk,
             "name": w.chat.name,
@@ -128,7 +131,9 @@ async def test_chat_deleted_reaches_members_once_then_nothing_more():
     w = await world()
     async with Sockets() as sockets:
         await open_all(sockets, w)
-        await committed(events.chat_deleted, chat_id=w.chat.pk, member_ids=[w.alice.pk, w.bob.pk])
+        await committed(
+            chat_events.chat_deleted, chat_id=w.chat.pk, member_ids=[w.alice.pk, w.bob.pk]
+        )
         frame = {"type": "chat.deleted", "chat_id": w.chat.pk, "data": {"id": w.chat.pk}}
         await assert_frame_for_members_only(sockets, w, frame)
         # The sockets left the chat: a late event of it reaches no one.
@@ -138,13 +143,13 @@ async def test_chat_deleted_reaches_members_once_then_nothing_more():
 
 def join(chat, user, role="member"):
     Membership.objects.create(chat=chat, user=user, role=role)
-    events.member_joined(chat_id=chat.pk, user=user, role=role)
+    chat_events.member_joined(chat_id=chat.pk, user=user, role=role)
 
 
 def leave(chat, user):
     membership = Membership.objects.get(chat=chat, user=user)
     membership.delete()
-    events.member_left(chat_id=chat.pk, user=user, role=membership.role)
+    chat_events.member_left(chat_id=chat.pk, user=user, role=membership.role)
 
 
 @run_async
@@ -188,7 +193,7 @@ async def test_events_of_the_joining_transaction_reach_the_joiner():
     def create_chat_with_first_message():
         chat = group_chat(w.alice)  # no events from the factory
         Membership.objects.create(chat=chat, user=dave)
-        events.member_joined(chat_id=chat.pk, user=dave, role="member")
+        chat_events.member_joined(chat_id=chat.pk, user=dave, role="member")
         MessageFactory(chat=chat, author=w.alice, body="welcome")  # message.created
         return chat
 
@@ -271,19 +276,24 @@ async def send(group, message):
 async def test_member_left_once_whatever_the_order(unsubscribe_first):
     """With several Redis shards the user-group and chat-group copies may arrive either way."""
     w = await world()
-    frame = events.event_frame(
+    frame = live_events.event_frame(
         type="member.left", chat_id=w.chat.pk, data={"user": ref(w.bob), "role": "member"}
     )
     unsubscribe = {"type": "chat.unsubscribe", "chat_id": w.chat.pk, "frame": frame, "id": "e1"}
     chat_copy = {"type": "chat.event", "frame": frame, "id": "e1"}
-    sends = [(events.user_group(w.bob.pk), unsubscribe), (events.chat_group(w.chat.pk), chat_copy)]
+    sends = [
+        (live_events.user_group(w.bob.pk), unsubscribe),
+        (live_events.chat_group(w.chat.pk), chat_copy),
+    ]
     if not unsubscribe_first:
         sends.reverse()
     async with Sockets() as sockets:
         await open_all(sockets, w)
         for group, message in sends:
             await send(group, message)
-        await send(events.chat_group(w.chat.pk), {"type": "chat.event", "frame": {**frame, "x": 1}})
+        await send(
+            live_events.chat_group(w.chat.pk), {"type": "chat.event", "frame": {**frame, "x": 1}}
+        )
         assert await receive(sockets.bob) == frame
         await sockets.assert_quiet(w.bob)
         assert await receive(sockets.alice) == frame
@@ -294,16 +304,16 @@ async def test_member_left_once_whatever_the_order(unsubscribe_first):
 @run_async
 async def test_chat_deleted_once_whatever_the_order(unsubscribe_first):
     w = await world()
-    frame = events.event_frame(type="chat.deleted", chat_id=w.chat.pk, data={"id": w.chat.pk})
+    frame = live_events.event_frame(type="chat.deleted", chat_id=w.chat.pk, data={"id": w.chat.pk})
     unsubscribe = {"type": "chat.unsubscribe", "chat_id": w.chat.pk, "frame": frame, "id": "e2"}
     chat_copy = {"type": "chat.event", "frame": frame, "id": "e2"}
     async with Sockets() as sockets:
         await open_all(sockets, w)
         if unsubscribe_first:
-            await send(events.user_group(w.bob.pk), unsubscribe)
-        await send(events.chat_group(w.chat.pk), chat_copy)
+            await send(live_events.user_group(w.bob.pk), unsubscribe)
+        await send(live_events.chat_group(w.chat.pk), chat_copy)
         if not unsubscribe_first:
-            await send(events.user_group(w.bob.pk), unsubscribe)
+            await send(live_events.user_group(w.bob.pk), unsubscribe)
         assert await receive(sockets.bob) == frame
         await sockets.assert_quiet(w.bob)
 
@@ -315,14 +325,20 @@ async def test_socket_connecting_during_a_join_gets_the_event_once():
     w = await world()
     dave = await sync_to_async(UserFactory)()
     await sync_to_async(Membership.objects.create)(chat=w.chat, user=dave)
-    frame = events.event_frame(
+    frame = live_events.event_frame(
         type="member.joined", chat_id=w.chat.pk, data={"user": ref(dave), "role": "member"}
     )
     async with Sockets() as sockets:
         dave_socket = await sockets.open(dave)  # already in chat.<id> from its own query
-        await send(events.user_group(dave.pk), {"type": "chat.subscribe", "chat_id": w.chat.pk})
-        await send(events.chat_group(w.chat.pk), {"type": "chat.event", "frame": frame, "id": "e3"})
-        await send(events.user_group(dave.pk), {"type": "chat.event", "frame": frame, "id": "e3"})
+        await send(
+            live_events.user_group(dave.pk), {"type": "chat.subscribe", "chat_id": w.chat.pk}
+        )
+        await send(
+            live_events.chat_group(w.chat.pk), {"type": "chat.event", "frame": frame, "id": "e3"}
+        )
+        await send(
+            live_events.user_group(dave.pk), {"type": "chat.event", "frame": frame, "id": "e3"}
+        )
         assert await receive(dave_socket) == frame
         await sockets.assert_quiet(dave)
 
@@ -336,14 +352,14 @@ async def test_rolled_back_transaction_sends_nothing():
         with transaction.atomic():
             Message.objects.filter(pk=w.message.pk).update(body="changed")
             events.message_updated(w.message)
-            events.member_left(chat_id=w.chat.pk, user=w.bob, role="member")
+            chat_events.member_left(chat_id=w.chat.pk, user=w.bob, role="member")
             raise RuntimeError("rolled back")
 
     def savepoint_rolled_back():
         with transaction.atomic():
             try:
                 with transaction.atomic():
-                    events.chat_deleted(chat_id=w.chat.pk, member_ids=[w.alice.pk, w.bob.pk])
+                    chat_events.chat_deleted(chat_id=w.chat.pk, member_ids=[w.alice.pk, w.bob.pk])
                     raise RuntimeError("inner rolled back")
             except RuntimeError:
                 pass
@@ -377,7 +393,7 @@ async def test_events_wait_for_the_commit():
                 assert get_channel_layer().channels[sockets.alice_channel].qsize() == 0
 
         sockets.alice_channel = next(
-            channel for channel in get_channel_layer().groups[events.user_group(w.alice.pk)]
+            channel for channel in get_channel_layer().groups[live_events.user_group(w.alice.pk)]
         )
         await sync_to_async(emit_then_check_nothing_sent)()
         assert (await receive(sockets.alice))["type"] == "message.created"

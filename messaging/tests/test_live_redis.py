@@ -70,7 +70,7 @@ def test_requests_succeed_when_redis_is_down(settings, client_for, caplog):
     chat = group_chat(alice)
     client, bobs = client_for(alice), client_for(bob)
 
-    with caplog.at_level(logging.ERROR, logger="messaging.events"):
+    with caplog.at_level(logging.ERROR, logger="live.events"):
         response = run_bounded(
             lambda: client.post(f"/api/v1/chats/{chat.pk}/messages/", {"body": "hi"}, format="json")
         )

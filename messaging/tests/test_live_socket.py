@@ -7,6 +7,7 @@ from asgiref.sync import sync_to_async
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.tests.factories import UserFactory
+from chats.consumers import ChatEventsConsumer
 from chats.tests.factories import group_chat
 from messaging.tests.live_sockets import (
     TIMEOUT,
@@ -189,10 +190,10 @@ async def test_garbage_frames_get_an_error_and_never_close_the_socket():
 async def test_socket_closes_with_try_again_later_when_subscribing_fails(monkeypatch):
     user = await sync_to_async(UserFactory)()
 
-    async def database_down(user_id):
+    def database_down(self, user_id):
         raise ConnectionError("database down")
 
-    monkeypatch.setattr("messaging.consumers._chat_ids_of", database_down)
+    monkeypatch.setattr(ChatEventsConsumer, "subscriptions", database_down)
     async with Sockets() as sockets:
         communicator = await sockets.raw(f"?token={token_for(user)}")
         assert await communicator.receive_output(timeout=TIMEOUT) == {
@@ -205,7 +206,7 @@ async def test_socket_closes_with_try_again_later_when_subscribing_fails(monkeyp
 async def test_typing_is_relayed_at_most_once_a_second_per_chat(monkeypatch):
     alice, bob, _carol, chat = await make_chat_with_outsider()
     clock = [1000.0]
-    monkeypatch.setattr("messaging.consumers.monotonic", lambda: clock[0])
+    monkeypatch.setattr("live.consumers.monotonic", lambda: clock[0])
     async with Sockets() as sockets:
         alice_socket, bob_socket = await sockets.open(alice), await sockets.open(bob)
         for now in (1000.0, 1000.5, 1000.99, 1001.0, 1001.2):

@@ -6,7 +6,7 @@ from accounts.tests.factories import UserFactory
 from chats.models import Membership
 from chats.tests.factories import direct_chat, group_chat
 from messaging.models import Like, Message
-from messaging.tests.conftest import add_member, frames
+from messaging.tests.conftest import add_member
 from messaging.tests.factories import LikeFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ def test_author_edits(
     message.refresh_from_db()
     assert message.body == "typo"
     assert message.edited_at is not None
-    (frame,) = frames(sent_events)
+    (frame,) = sent_events.of_type()
     assert frame["type"] == "message.updated"
     assert frame["data"]["body"] == "typo"
     assert "liked_by_me" not in frame["data"]
@@ -109,7 +109,7 @@ def test_author_deletes_and_counters_follow(
     group.refresh_from_db()
     assert group.message_count == 1
     assert group.last_message_id == first.pk
-    (frame,) = frames(sent_events)
+    (frame,) = sent_events.of_type()
     assert frame == {"type": "message.deleted", "chat_id": group.pk, "data": {"id": last.pk}}
 
     # Deleting an older message leaves last_message alone; the last one empties it.

@@ -49,8 +49,11 @@ def page_query_plan(client, path, params) -> str:
     (sql,) = [
         q["sql"]
         for q in ctx.captured_queries
-        # The ORM's page query, or the hot path's one statement (selectors.chat_page_rows).
-        if q["sql"].lstrip().startswith(('SELECT "messaging_message"."id"', "SELECT a.ok"))
+        # A chat's page (selectors.chat_page_source) or another list's query.
+        if (
+            "FROM messaging_message m" in q["sql"]
+            or q["sql"].lstrip().startswith('SELECT "messaging_message"."id"')
+        )
         and "LIMIT" in q["sql"]
     ]
     with connection.cursor() as cursor:

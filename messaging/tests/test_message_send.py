@@ -5,7 +5,6 @@ import pytest
 from chats.models import Chat
 from chats.tests.factories import direct_chat, group_chat
 from messaging.models import Message
-from messaging.tests.conftest import frames
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +37,7 @@ def test_member_sends_and_chat_counters_follow(
     assert group.message_count == 1
     assert group.last_message_id == message.pk
     assert group.last_activity_at == message.created_at
-    (frame,) = frames(sent_events)
+    (frame,) = sent_events.of_type()
     assert frame["type"] == "message.created"
     assert frame["chat_id"] == group.pk
     expected = dict(body)
@@ -59,7 +58,7 @@ def test_client_id_replay_returns_first_message_with_200(
     assert Message.objects.count() == 1
     group.refresh_from_db()
     assert group.message_count == 1
-    assert frames(sent_events) == []
+    assert sent_events.of_type() == []
 
 
 def test_same_client_id_by_another_author_or_chat_is_a_new_message(client_for, group, alice, bob):
@@ -220,3 +219,25 @@ def test_sending_is_throttled_with_429(client_for, group, bob, monkeypatch):
     response = client.post(url(group.pk), {"body": "x"})
     assert response.json()["code"] == "throttled"
     assert "Retry-After" in response.headers
+
+
+@pytest.mark.parametrize("client_id", [None, "c-9"])
+def test_send_query_count_is_fixed(
+    client_for, group, bob, send, django_assert_num_queries, client_id
+):
+    for i in range(30):
+        send(group, bob, f"earlier {i}")
+    client = client_for(bob)
+    data = {"body": "one more"} | ({"client_id": client_id} if client_id else {})
+    # The service's transaction (a savepoint inside the test's): the chat locked, the
+    # author's membership (their row joined), the insert, the chat's counters; a client_id
+    # adds the look-up of an earlier send.
+    with django_assert_num_queries(6 if client_id is None else 7):
+        response = client.post(url(group.pk), data, format="json")
+    assert response.status_code == 201
+    # A replay: the lock, the membership, the look-up, whether the author liked it.
+    if client_id:
+        with django_assert_num_queries(6):
+            replay = client.post(url(group.pk), data, format="json")
+        assert replay.status_code == 200
+        assert replay.json() == response.json()

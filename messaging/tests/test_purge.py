@@ -12,11 +12,18 @@ pytestmark = pytest.mark.django_db
 
 
 def test_purge_removes_messages_and_likes_and_fixes_counters(
-    group, alice, bob, carol, send, django_assert_max_num_queries
+    group,
+    alice,
+    bob,
+    carol,
+    send,
+    django_assert_max_num_queries,
+    sent_events,
+    django_capture_on_commit_callbacks,
 ):
     add_member(group, carol)
     quiet = group_chat(carol, members=[bob])
-    untouched = group_chat(alice, members=[carol])
+    untouched = group_chat(alice, members=[carol, bob])
     keep_old = send(group, alice, "alice early")
     gone = [send(group, bob, f"bob {i}") for i in range(3)]
     only_bob = send(quiet, bob, "only bob here")
@@ -27,8 +34,22 @@ def test_purge_removes_messages_and_likes_and_fixes_counters(
     message_like(message=keep_old, user=carol)
     message_like(message=gone[1], user=alice)
 
-    with django_assert_max_num_queries(12):
+    sent_events.clear()
+    with django_assert_max_num_queries(12), django_capture_on_commit_callbacks(execute=True):
         user_messages_purge(user=bob)
+
+    # A message.deleted per purged message, one channel-layer message per chat; the messages
+    # bob had liked get their message.liked (liked: false) with the new count.
+    deleted = [(g, t, d["id"]) for g, t, d in sent_events.frames() if t == "message.deleted"]
+    assert sorted(deleted) == sorted(
+        [(f"chat.{group.pk}", "message.deleted", m.pk) for m in gone]
+        + [(f"chat.{quiet.pk}", "message.deleted", only_bob.pk)]
+    )
+    assert sum(message["type"] == "chat.events" for _, message in sent_events) == 2
+    unliked = {d["id"]: d for _, t, d in sent_events.frames() if t == "message.liked"}
+    assert unliked[keep_old.pk]["like_count"] == 1 and not unliked[keep_old.pk]["liked"]
+    assert unliked[other_msg.pk]["like_count"] == 0
+    assert set(unliked) == {keep_old.pk, other_msg.pk}
 
     assert not Message.objects.filter(author=bob).exists()
     assert not Like.objects.filter(user=bob).exists()

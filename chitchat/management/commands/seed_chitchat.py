@@ -174,7 +174,7 @@ class Command(BaseCommand):
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE wants none pending
                 cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
             else:
-                Chat.objects.update(last_message=None)
+                Chat.objects.update(last_message_id=None)
                 for model in (Like, Message, Membership, Chat):
                     model.objects.all()._raw_delete(model.objects.db)
             seeded = User.objects.filter(username__in=[DEMO_USERNAME, *PEOPLE])

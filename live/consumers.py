@@ -1,6 +1,9 @@
 """The WebSocket consumer: one socket per client, carrying the events of all the user's chats.
 
-Delivery rules (see messaging/events.py for what is sent):
+Knows no domain app: which chats a user hears, and whether they may type in one, are two
+hooks (`subscriptions`, `may_type_in`) that chats.consumers fills in from the memberships.
+
+Delivery rules (see live/events.py for what is sent):
 - On connect the socket joins `user.<id>` first, then reads the user's chats and joins each
   `chat.<id>`: a join or leave committed meanwhile still arrives through the user group.
 - `self.chat_ids` is the set of chats this socket is subscribed to; a chat event of any
@@ -12,7 +15,12 @@ Delivery rules (see messaging/events.py for what is sent):
   subscribed the user, through the user group and maybe the chat group). The two travel
   through different groups and may arrive in either order; both carry one event id, and
   the socket delivers the first and drops the second.
-- Client frames never close the socket: anything unexpected gets an error frame.
+- Client frames are rate-limited per socket (a token bucket): a frame over the limit is
+  dropped with a `rate_limited` error frame (one per burst); a client that keeps flooding
+  is closed with 1008. Otherwise client frames never close the socket: anything unexpected
+  gets an error frame.
+- `user.close` (live.events.close_user_sockets) closes the socket with its code: the account
+  was deactivated or deleted, or its password changed.
 """
 
 import logging
@@ -23,13 +31,14 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from chats.models import Membership
-from messaging import events
+from live import events
 
 logger = logging.getLogger(__name__)
 
 # Close code for a missing, bad or expired token (4000-4999 are the application's own).
 CLOSE_UNAUTHORIZED = 4401
+# Standard close code 1008: policy violation (a client that keeps flooding).
+CLOSE_POLICY_VIOLATION = 1008
 # Standard close code 1013: the server cannot serve the socket right now (layer or DB down).
 CLOSE_TRY_AGAIN_LATER = 1013
 # Client frames are tiny ({"type": "typing", "chat_id": N}); refuse to parse anything big.
@@ -38,6 +47,12 @@ MAX_CLIENT_FRAME = 1024
 # A socket relays at most one typing per chat per this many seconds; the rest are dropped
 # (typing is a hint, and one client must not make a big chat's sockets busy).
 TYPING_MIN_INTERVAL = 1.0
+
+# Client frames: a bucket of FRAME_BURST frames, refilled at FRAME_RATE per second. Frames
+# over it are dropped; FLOOD_LIMIT dropped frames in a row close the socket.
+FRAME_BURST = 30
+FRAME_RATE = 10.0
+FLOOD_LIMIT = 200
 
 # How many recent event ids a socket remembers to drop second copies. The second copy comes
 # right behind the first (milliseconds); this only bounds the memory.
@@ -48,19 +63,52 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-@database_sync_to_async
-def _chat_ids_of(user_id: int) -> set[int]:
-    return set(Membership.objects.filter(user_id=user_id).values_list("chat_id", flat=True))
+class FrameBucket:
+    """A token bucket: `take()` is True while the client stays within BURST frames and RATE
+    frames per second on average."""
+
+    def __init__(self, *, burst: int = FRAME_BURST, rate: float = FRAME_RATE) -> None:
+        self.burst, self.rate = burst, rate
+        self.tokens = float(burst)
+        self.stamp = monotonic()
+
+    def take(self) -> bool:
+        now = monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
+    """The socket. Subclasses say which chats a user hears and where they may type."""
+
     user = None
+    user_closed = False
     chat_ids: set[int]
 
-    # Messages whose handlers never touch the database.
+    # Messages whose handlers never touch the database (typing does, in its own hop).
     _NO_DATABASE = frozenset(
-        {"chat.event", "chat.subscribe", "chat.unsubscribe", "websocket.receive"}
+        {
+            "chat.event",
+            "chat.events",
+            "chat.subscribe",
+            "chat.unsubscribe",
+            "user.close",
+            "websocket.receive",
+        }
     )
+
+    # -- hooks --------------------------------------------------------------------------
+    def subscriptions(self, user_id: int) -> set[int]:
+        """Ids of the chats whose events the user's sockets hear (sync; runs in a thread)."""
+        return set()
+
+    def may_type_in(self, user_id: int, chat_id: int) -> bool:
+        """Whether the user may relay typing to the chat now (sync; runs in a thread)."""
+        return False
 
     async def dispatch(self, message):
         # Channels closes stale database connections before every handler, in a thread-pool
@@ -78,6 +126,8 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
         self._recent_ids: deque[str] = deque()
         self._recent_id_set: set[str] = set()
         self._last_typing: dict[int, float] = {}
+        self._bucket = FrameBucket()
+        self._dropped = 0
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             # Accept first: a refused handshake reaches browsers as a bare 403, no code.
@@ -89,7 +139,7 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             # The user group first, so a (un)subscribe committed while we read the chats is
             # not missed.
             await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
-            for chat_id in await _chat_ids_of(user.pk):
+            for chat_id in await database_sync_to_async(self.subscriptions)(user.pk):
                 await self._subscribe(chat_id)
         except Exception:
             # Redis or the database is down: say "try again later" rather than fail the
@@ -148,6 +198,12 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             await self._unsubscribe(frame["chat_id"])
         await self.send_json(frame)
 
+    async def chat_events(self, message):
+        if message["chat_id"] not in self.chat_ids or not self._first_copy(message.get("id")):
+            return
+        for frame in message["frames"]:
+            await self.send_json(frame)
+
     async def chat_subscribe(self, message):
         await self._subscribe(message["chat_id"])
 
@@ -160,8 +216,22 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
         if frame is not None and self._first_copy(message.get("id")):
             await self.send_json(frame)
 
+    async def user_close(self, message):
+        self.user_closed = True
+        await self.close(code=message.get("code", CLOSE_UNAUTHORIZED))
+
     # -- client frames ------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if self.user_closed:
+            return
+        if not self._bucket.take():
+            self._dropped += 1
+            if self._dropped >= FLOOD_LIMIT:
+                await self.close(code=CLOSE_POLICY_VIOLATION)
+            elif self._dropped == 1:
+                await self._error("rate_limited", "Too many frames; slow down.")
+            return
+        self._dropped = 0
         if text_data is None:
             await self._error("text_frames_only", "Frames must be JSON text, not binary.")
             return
@@ -197,9 +267,19 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
         if now - self._last_typing.get(chat_id, -TYPING_MIN_INTERVAL) < TYPING_MIN_INTERVAL:
             return
         self._last_typing[chat_id] = now
-        frame = events.event_frame(
-            type="typing", chat_id=chat_id, data={"user": events.user_ref(self.user)}
-        )
+        # Decided from the database, not from the subscriptions of this socket: a leave, a
+        # kick or the account's deletion may have committed while its unsubscribe is queued.
+        try:
+            allowed = await database_sync_to_async(self.may_type_in)(self.user.pk, chat_id)
+        except Exception:
+            logger.exception("typing lost: could not check the membership in chat %s", chat_id)
+            await self._error("unavailable", "Live events are unavailable right now.")
+            return
+        if not allowed:
+            await self._error("not_a_member", "You are not a member of this chat.")
+            return
+        user = {"id": self.user.pk, "username": self.user.username}
+        frame = events.event_frame(type="typing", chat_id=chat_id, data={"user": user})
         try:
             await self.channel_layer.group_send(
                 events.chat_group(chat_id),
