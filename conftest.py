@@ -1,4 +1,5 @@
-"""Shared fixtures: API clients signed in the way a real client is (a Bearer access token)."""
+"""Shared fixtures: API clients signed in the way a real client is (a Bearer access token),
+and the invariant check that runs after every test that used the database."""
 
 import pytest
 from django.core.cache import cache
@@ -7,7 +8,19 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.authentication import user_access_remember
 from accounts.tests.factories import UserFactory
+from chitchat.invariants import assert_invariants
 from live.testing import SentEvents, capture_send_event_calls
+
+# Fixtures through which a test gets the database (besides the django_db marker).
+_DB_FIXTURES = ("db", "transactional_db", "django_db_reset_sequences", "live_server")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "no_invariants(reason): skip the invariant check after this test (it corrupts data "
+        "on purpose, e.g. to prove that the checker or a repair notices)",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +31,23 @@ def _fast_test_settings(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _invariants_hold(request):
+    """After a test that used the database, every counter agrees with its rows.
+
+    The database helper is requested first, so this check runs before its rollback or flush.
+    """
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in _DB_FIXTURES
+    )
+    if not uses_db or request.node.get_closest_marker("no_invariants") is not None:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    assert_invariants()
 
 
 @pytest.fixture

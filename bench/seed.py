@@ -1,6 +1,7 @@
-"""Seed the benchmark database (recreated) in bulk with INSERT ... SELECT generate_series.
+"""Seed the benchmark database (recreated) with chitchat.bulkload, the loader seed_chitchat uses.
 
-Layout (ids are explicit so the scenario is known without querying):
+Layout (ids reserved up front, so the scenario is known without querying; on the fresh
+database they are the numbers below):
 - users 1..CROWD are the crowd (members of the measured chats, the send chat and the fan-out
   chat); user CROWD + 1 is the user in 200 chats.
 - chat 1: 100 messages; chat 2: 10,000; chat 3: 100,000; chat 4: 1,000,000. Their messages
@@ -11,10 +12,11 @@ Layout (ids are explicit so the scenario is known without querying):
 - the send chat and the fan-out chat: every crowd user, no messages.
 
 The denormalised fields the app keeps (Chat.message_count, last_message, last_activity_at,
-Membership.last_read_message_id, Message.like_count) are computed to match; no likes.
+Message.like_count) and the read markers are recomputed from the rows by the loader, so the
+data passes chitchat.invariants; no likes.
 Writes bench/.work/fixtures.json (ids, tokens) for bench/run.py.
 
-Usage: python -m bench.seed [--small]   (DATABASE_URL must point at the bench database)
+Usage: python -m bench.seed [--scale 0.01]   (DATABASE_URL must point at the bench database)
 """
 
 import argparse
@@ -23,6 +25,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -38,6 +41,19 @@ MEASURED = {1: 100, 2: 10_000, 3: 100_000, 4: 1_000_000}
 OTHER_MESSAGES = 3_000_000
 U200_CHATS = 200
 U200_UNREAD = 10
+MICRO = timedelta(microseconds=1)
+# Columns written by the loader (the rest take their NULL or are set by bulkload.recount).
+USER_FIELDS = [
+    *("id", "username", "email", "password", "date_joined"),
+    *("is_superuser", "is_staff", "is_active", "is_private"),
+    *("first_name", "last_name", "bio", "location"),
+]
+USER_FLAGS = (False, False, True, False)
+USER_BLANKS = ("", "", "", "")
+CHAT_FIELDS = [
+    *("id", "kind", "name", "description", "passkey", "invite_code", "created_at"),
+    *("last_activity_at", "message_count", "created_by"),
+]
 
 
 def log(msg: str) -> None:
@@ -59,174 +75,128 @@ def migrate() -> None:
     )
 
 
-def bulk_insert(dsn: str, password_hash: str, scale: float) -> dict:
-    """All rows in one session with FK triggers off and the message indexes built after."""
+def bulk_insert(password_hash: str, scale: float) -> dict:
+    """Every row through chitchat.bulkload (the loader seed_chitchat uses): COPY with ids
+    reserved up front, message indexes and foreign keys rebuilt after, then the counters and
+    read markers recomputed from the rows."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounts.models import User
+    from chats.models import Chat, Membership
+    from chitchat import bulkload
+    from messaging.models import Message
+
     other_messages = int(OTHER_MESSAGES * scale)
-    measured = {cid: max(100, int(n * scale)) if n > 100 else n for cid, n in MEASURED.items()}
-    other_first = 5
-    other_last = other_first + OTHER_CHATS - 1
-    send_chat = other_last + 1
-    fanout_chat = other_last + 2
-    u200 = CROWD + 1
+    measured_sizes = [max(100, int(n * scale)) if n > 100 else n for n in MEASURED.values()]
     per_other = other_messages // OTHER_CHATS
+    total = sum(measured_sizes) + per_other * OTHER_CHATS
+    now = timezone.now()
 
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        # Client-side binding: literals typed as in hand-written SQL (no smallint ambiguity).
-        cur = psycopg.ClientCursor(conn)
-        # Referential checks are triggers: off for this session (the data is built consistent).
-        cur.execute("SET session_replication_role = replica")
-        cur.execute("SET maintenance_work_mem = '512MB'")
-        cur.execute("SET max_parallel_maintenance_workers = 2")
-
-        cur.execute(
-            """SELECT indexname, indexdef FROM pg_indexes
-               WHERE tablename = 'messaging_message' AND indexname <> 'messaging_message_pkey'"""
-        )
-        indexes = cur.fetchall()
-        for name, _ in indexes:
-            cur.execute(f'DROP INDEX "{name}"')
-
+    with transaction.atomic():
         log("users")
-        cur.execute(
-            """INSERT INTO accounts_user (id, password, is_superuser, username, first_name,
-                   last_name, is_staff, is_active, date_joined, email, bio, location, is_private)
-               SELECT g, %s, false, CASE WHEN g = %s THEN 'bench-u200'
-                                          ELSE 'bench' || lpad(g::text, 4, '0') END,
-                      '', '', false, true, now(), 'bench' || g || '@example.com', '', '', false
-               FROM generate_series(1, %s) g""",
-            [password_hash, u200, u200],
+        first_user = bulkload.reserve_ids(User, CROWD + 1)
+        assert first_user == 1, "bench/run.py expects the crowd at user ids 1..CROWD"
+        crowd = list(range(first_user, first_user + CROWD))
+        u200 = first_user + CROWD
+        names = {uid: f"bench{n:04d}" for n, uid in enumerate(crowd, 1)} | {u200: "bench-u200"}
+        bulkload.write_rows(
+            User,
+            USER_FIELDS,
+            (
+                (uid, name, f"{name}@example.com", password_hash, now, *USER_FLAGS, *USER_BLANKS)
+                for uid, name in names.items()
+            ),
         )
 
         log("chats")
-        cur.execute(
-            """INSERT INTO chats_chat (id, kind, name, description, passkey, capacity,
-                   invite_code, created_at, last_activity_at, direct_key, message_count,
-                   created_by_id, last_message_id)
-               SELECT g, 'group', 'bench chat ' || g, '', '', NULL, md5('bench' || g), now(),
-                      now(), NULL, 0, CASE WHEN g <= 4 OR g >= %s THEN 1 ELSE 1 + g %% %s END,
-                      NULL
-               FROM generate_series(1, %s) g""",
-            [send_chat, CROWD, fanout_chat],
+        # The 4 measured chats, the others, then the send chat and the fan-out chat.
+        first_chat = bulkload.reserve_ids(Chat, 4 + OTHER_CHATS + 2)
+        measured = list(range(first_chat, first_chat + 4))
+        others = list(range(first_chat + 4, first_chat + 4 + OTHER_CHATS))
+        send_chat, fanout_chat = others[-1] + 1, others[-1] + 2
+        owner = {cid: crowd[0] for cid in [*measured, send_chat, fanout_chat]}
+        owner.update({cid: crowd[n % CROWD] for n, cid in enumerate(others)})
+        bulkload.write_rows(
+            Chat,
+            CHAT_FIELDS,
+            (
+                (cid, "group", f"bench chat {cid}", "", "", f"bench-{cid}", now, now, 0, owner[cid])
+                for cid in [*measured, *others, send_chat, fanout_chat]
+            ),
         )
 
         log("memberships")
-        # The crowd in the measured chats, the send chat and the fan-out chat (user 1 owns).
-        cur.execute(
-            """INSERT INTO chats_membership (role, joined_at, last_read_message_id, chat_id,
-                   user_id)
-               SELECT CASE WHEN u = 1 THEN 'owner' ELSE 'member' END, now(), NULL, c, u
-               FROM unnest(ARRAY[1, 2, 3, 4, %s, %s]) c, generate_series(1, %s) u""",
-            [send_chat, fanout_chat, CROWD],
-        )
-        # Each other chat: its owner; the first 200 also the 200-chat user.
-        cur.execute(
-            """INSERT INTO chats_membership (role, joined_at, last_read_message_id, chat_id,
-                   user_id)
-               SELECT 'owner', now(), NULL, c, 1 + c %% %s FROM generate_series(%s, %s) c""",
-            [CROWD, other_first, other_last],
-        )
-        cur.execute(
-            """INSERT INTO chats_membership (role, joined_at, last_read_message_id, chat_id,
-                   user_id)
-               SELECT 'member', now(), NULL, c, %s FROM generate_series(%s, %s) c""",
-            [u200, other_first, other_first + U200_CHATS - 1],
-        )
+        # The crowd in the measured chats, the send chat and the fan-out chat; each other
+        # chat has its owner, and the first 200 of them the 200-chat user too.
+        crowd_chats = [*measured, send_chat, fanout_chat]
+        rows = [
+            (cid, uid, "owner" if uid == owner[cid] else "member", now)
+            for cid in crowd_chats
+            for uid in crowd
+        ]
+        rows += [(cid, owner[cid], "owner", now) for cid in others]
+        rows += [(cid, u200, "member", now) for cid in others[:U200_CHATS]]
+        bulkload.write_rows(Membership, ["chat", "user", "role", "joined_at"], rows)
 
-        log(f"messages: measured chats {list(measured.values())}")
-        next_id = 1
-        for chat_id, count in measured.items():
-            # Ten crowd authors, oldest first; created_at grows with id.
-            cur.execute(
-                """INSERT INTO messaging_message (id, body, created_at, edited_at, client_id,
-                       like_count, author_id, chat_id)
-                   SELECT %s + g, 'Bench message about ordinary things, topic ' || g %% 97,
-                          now() - interval '1 day' + g * interval '1 microsecond', NULL, NULL, 0,
-                          1 + g %% 10, %s
-                   FROM generate_series(0, %s) g""",
-                [next_id, chat_id, count - 1],
-            )
-            next_id += count
-        other_base = next_id
-        log(f"messages: {per_other * OTHER_CHATS:,} in {OTHER_CHATS} other chats")
-        # Interleaved: message g goes to chat other_first + g % OTHER_CHATS; the authors
-        # alternate between the chat's owner and (in the first 200) the 200-chat user.
-        cur.execute(
-            """INSERT INTO messaging_message (id, body, created_at, edited_at, client_id,
-                   like_count, author_id, chat_id)
-               SELECT %(base)s + g, 'Other message about nothing in particular, topic ' || g %% 89,
-                      now() - interval '1 hour' + g * interval '1 microsecond', NULL, NULL, 0,
-                      CASE WHEN g %% %(n)s < %(u200_chats)s AND (g / %(n)s) %% 2 = 1
-                           THEN %(u200)s ELSE 1 + (%(first)s + g %% %(n)s) %% %(crowd)s END,
-                      %(first)s + g %% %(n)s
-               FROM generate_series(0, %(last)s) g""",
-            {
-                "base": other_base,
-                "n": OTHER_CHATS,
-                "u200_chats": U200_CHATS,
-                "u200": u200,
-                "first": other_first,
-                "crowd": CROWD,
-                "last": per_other * OTHER_CHATS - 1,
-            },
-        )
-        total = other_base + per_other * OTHER_CHATS - 1
+        def message_rows():
+            # The measured chats first (so the newest rows of the table belong to other
+            # chats: the skewed case), ten crowd authors each, created_at growing with id.
+            message_id = first_message
+            start = now - timedelta(days=1)
+            for cid, count in zip(measured, measured_sizes, strict=True):
+                for g in range(count):
+                    body = f"Bench message about ordinary things, topic {g % 97}"
+                    yield message_id, cid, crowd[g % 10], body, start + g * MICRO, 0
+                    message_id += 1
+            # Then interleaved among the other chats; in the first 200 the 200-chat user
+            # writes every other round.
+            start = now - timedelta(hours=1)
+            for g in range(per_other * OTHER_CHATS):
+                index, round_ = g % OTHER_CHATS, g // OTHER_CHATS
+                cid = others[index]
+                author = u200 if index < U200_CHATS and round_ % 2 else owner[cid]
+                body = f"Other message about nothing in particular, topic {g % 89}"
+                yield message_id, cid, author, body, start + g * MICRO, 0
+                message_id += 1
 
-        # A few distinct words per body: the full-text (GIN) index builds in seconds, not
-        # the minutes millions of distinct numbers would take.
-        log(f"indexes on {total:,} messages")
-        for _, definition in indexes:
-            cur.execute(definition)
+        log(f"messages: measured chats {measured_sizes}, {per_other * OTHER_CHATS:,} in others")
+        first_message = bulkload.reserve_ids(Message, total)
+        with bulkload.indexes_dropped([Message], rows=total):
+            fields = ["id", "chat", "author", "body", "created_at", "like_count"]
+            bulkload.write_rows(Message, fields, message_rows())
+            log("indexes and foreign keys")
 
         log("denormalised counters and read markers")
-        cur.execute(
-            """UPDATE chats_chat c SET message_count = s.n, last_message_id = s.last_id,
-                      last_activity_at = s.last_at
-               FROM (SELECT m.chat_id, count(*) AS n, max(m.id) AS last_id,
-                            max(m.created_at) AS last_at
-                     FROM messaging_message m GROUP BY m.chat_id) s
-               WHERE c.id = s.chat_id"""
-        )
-        cur.execute(
-            """UPDATE chats_membership mb SET last_read_message_id = c.last_message_id
-               FROM chats_chat c WHERE c.id = mb.chat_id"""
-        )
+        bulkload.recount()
+        bulkload.mark_read()
         # The 200-chat user has read all but the last U200_UNREAD messages of each chat.
-        cur.execute(
-            """UPDATE chats_membership mb SET last_read_message_id = (
-                   SELECT m.id FROM messaging_message m WHERE m.chat_id = mb.chat_id
-                   ORDER BY m.id DESC OFFSET %s LIMIT 1)
-               WHERE mb.user_id = %s""",
-            [U200_UNREAD, u200],
-        )
-        for table in ("accounts_user", "chats_chat", "chats_membership", "messaging_message"):
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT max(id) FROM {table}))"
-            )
-        cur.execute("SET session_replication_role = DEFAULT")
-        log("vacuum analyze")
-        cur.execute("VACUUM ANALYZE")
+        bulkload.mark_read(unread=U200_UNREAD, user_ids=[u200])
 
-        big = measured[4]
-        big_last = sum(list(measured.values())[:4])  # the big chat's newest message id
+    log("vacuum analyze")
+    with connection.cursor() as cursor:  # autocommit: VACUUM refuses to run in a transaction
+        cursor.execute("VACUUM ANALYZE")
+
+    big_last = first_message + sum(measured_sizes) - 1  # the big chat's newest message id
     return {
         "password": PASSWORD,
         "crowd": CROWD,
+        "crowd_ids": [crowd[0], crowd[-1]],
         "u200": u200,
         "chats": {
-            "small": 1,
-            "c10k": 2,
-            "c100k": 3,
-            "big": 4,
+            "small": measured[0],
+            "c10k": measured[1],
+            "c100k": measured[2],
+            "big": measured[3],
             "send": send_chat,
             "fanout": fanout_chat,
         },
-        "messages_in_chat": {str(cid): n for cid, n in measured.items()},
+        "messages_in_chat": {str(cid): n for cid, n in zip(measured, measured_sizes, strict=True)},
         "other_messages": per_other * OTHER_CHATS,
         "total_messages": total,
         # Catch-up: the 50 newest messages of the 1,000,000-message chat.
         "big_catchup_after": big_last - 50,
-        "big_messages": big,
+        "big_messages": measured_sizes[3],
     }
 
 
@@ -263,11 +233,12 @@ def main() -> None:
     django.setup()
     from django.contrib.auth.hashers import make_password
 
-    fixtures = bulk_insert(dsn, make_password(PASSWORD), args.scale)
-    users = [*range(1, fixtures["crowd"] + 1), fixtures["u200"]]
+    fixtures = bulk_insert(make_password(PASSWORD), args.scale)
+    first, last = fixtures.pop("crowd_ids")
+    users = [*range(first, last + 1), fixtures["u200"]]
     tokens = mint_tokens(users)
     fixtures["tokens"] = {str(uid): tok for uid, tok in tokens.items()}
-    fixtures["usernames"] = [f"bench{uid:04d}" for uid in range(1, fixtures["crowd"] + 1)]
+    fixtures["usernames"] = [f"bench{n:04d}" for n in range(1, fixtures["crowd"] + 1)]
     fixtures["seed_seconds"] = round(time.monotonic() - started, 1)
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "fixtures.json").write_text(json.dumps(fixtures, indent=1))

@@ -1,13 +1,11 @@
 """POST /api/v1/auth/register/."""
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from chitchat.testing import raised, run_concurrently
 
 URL = "/api/v1/auth/register/"
 PASSWORD = "a-Strong-pass-123"
@@ -161,30 +159,18 @@ def test_register_lost_race_on_username_constraint_is_400(api_client, monkeypatc
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_six_simultaneous_registrations_with_one_email():
-    barrier = threading.Barrier(6)
-    statuses: list[int] = []
-    bodies: list[dict] = []
-    lock = threading.Lock()
-
-    def register(i: int) -> None:
-        try:
-            client = APIClient()
-            barrier.wait(timeout=10)
-            response = client.post(
+    responses = run_concurrently(
+        [
+            lambda i=i: APIClient().post(
                 URL, payload(username=f"racer{i}", email="same@example.com"), format="json"
             )
-            with lock:
-                statuses.append(response.status_code)
-                bodies.append(response.json())
-        finally:
-            connection.close()
+            for i in range(6)
+        ]
+    )
 
-    threads = [threading.Thread(target=register, args=(i,)) for i in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    assert raised(responses) == []
+    statuses = [response.status_code for response in responses]
+    bodies = [response.json() for response in responses]
     assert sorted(statuses) == [201, 400, 400, 400, 400, 400]
     for status, body in zip(statuses, bodies, strict=True):
         if status == 400:

@@ -128,34 +128,21 @@ def test_login_lockout_retry_after_counts_down_the_window(api_client, settings, 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_login_lockout_holds_against_a_parallel_burst(settings, monkeypatch):
-    import threading
-
-    from django.db import connection
     from rest_framework.test import APIClient
+
+    from chitchat.testing import raised, run_concurrently
 
     monkeypatch.setattr(
         SimpleRateThrottle, "THROTTLE_RATES", {"anon": None, "user": None, "register": None}
     )
     settings.LOGIN_MAX_FAILURES = 3
     UserFactory(username="alice")
-    barrier = threading.Barrier(8)
-    statuses: list[int] = []
-    lock = threading.Lock()
 
-    def guess() -> None:
-        try:
-            client = APIClient()
-            barrier.wait(timeout=10)
-            response = client.post(TOKEN, {"username": "alice", "password": "guess"}, format="json")
-            with lock:
-                statuses.append(response.status_code)
-        finally:
-            connection.close()
+    responses = run_concurrently(
+        [lambda: APIClient().post(TOKEN, {"username": "alice", "password": "guess"}, format="json")]
+        * 8
+    )
 
-    threads = [threading.Thread(target=guess) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    assert raised(responses) == []
+    statuses = [response.status_code for response in responses]
     assert sorted(statuses) == [401] * 3 + [429] * 5

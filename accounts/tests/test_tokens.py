@@ -239,30 +239,15 @@ def test_session_authentication_works_for_the_browsable_api(user):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refreshes_of_one_token_rotate_it_once():
-    import threading
-
-    from django.db import connection
+    from chitchat.testing import raised, run_concurrently
 
     user = UserFactory()
     refresh = str(RefreshToken.for_user(user))
-    barrier = threading.Barrier(4)
-    statuses: list[int] = []
-    lock = threading.Lock()
 
-    def use_it() -> None:
-        try:
-            client = APIClient()
-            barrier.wait(timeout=10)
-            response = client.post(REFRESH, {"refresh": refresh}, format="json")
-            with lock:
-                statuses.append(response.status_code)
-        finally:
-            connection.close()
+    responses = run_concurrently(
+        [lambda: APIClient().post(REFRESH, {"refresh": refresh}, format="json")] * 4
+    )
 
-    threads = [threading.Thread(target=use_it) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    assert raised(responses) == []
+    statuses = [response.status_code for response in responses]
     assert sorted(statuses) == [200, 401, 401, 401]

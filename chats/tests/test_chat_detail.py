@@ -6,6 +6,7 @@ from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
 from chats.tests.factories import direct_chat, group_chat
 from messaging.models import Like, Message
+from messaging.tests.factories import LikeFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -256,12 +257,10 @@ def test_owner_deletes_chat_with_its_messages(
 ):
     owner, member = UserFactory(), UserFactory()
     chat = group_chat(owner, members=[member])
-    message = Message.objects.create(chat=chat, author=member, body="bye")
-    Like.objects.create(message=message, user=owner)
-    Chat.objects.filter(pk=chat.pk).update(last_message_id=message.pk, message_count=1)
-    elsewhere = group_chat(member)
-    kept = Message.objects.create(chat=elsewhere, author=member, body="stays")
-    Like.objects.create(message=kept, user=owner)
+    LikeFactory(message=MessageFactory(chat=chat, author=member, body="bye"), user=owner)
+    elsewhere = group_chat(member, members=[owner])
+    kept = MessageFactory(chat=elsewhere, author=member, body="stays")
+    LikeFactory(message=kept, user=owner)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(owner).delete(url(chat))

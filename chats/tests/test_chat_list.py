@@ -8,7 +8,8 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
 from chats.tests.factories import direct_chat, group_chat
-from messaging.models import Like, Message
+from messaging.models import Message
+from messaging.tests.factories import LikeFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +38,8 @@ def ids(response) -> list[int]:
 
 
 def post_message(chat: Chat, author, body: str = "hi") -> Message:
-    """A message with the chat's counters kept as messaging.services keeps them."""
-    message = Message.objects.create(chat=chat, author=author, body=body)
-    Chat.objects.filter(pk=chat.pk).update(
-        last_message_id=message.pk, message_count=chat.messages.count()
-    )
-    return message
+    """A message sent through the service (the chat's counters follow)."""
+    return MessageFactory(chat=chat, author=author, body=body)
 
 
 def test_requires_authentication(api_client):
@@ -108,7 +105,7 @@ def test_member_fields(client_for):
     Membership.objects.filter(chat=chat, user=me).update(last_read_message_id=first.pk)
     post_message(chat, me, "mine")  # my own messages are never unread
     last = post_message(chat, other, "three")
-    Like.objects.create(message=last, user=me)
+    LikeFactory(message=last, user=me)
 
     row = client_for(me).get(URL).json()["results"][0]
 
@@ -132,7 +129,7 @@ def test_member_fields(client_for):
             "body": "three",
             "created_at": row["last_message"]["created_at"],
             "edited_at": None,
-            "like_count": 0,
+            "like_count": 1,
             "liked_by_me": True,
             "client_id": None,
         },
@@ -269,7 +266,9 @@ def _many_chats(me, count: int = 200) -> None:
         if i % 3 == 0:
             author = chat.memberships.first().user
             message = post_message(chat, author)
-            Like.objects.create(message=message, user=me)
+            # Likes come from members (the service refuses others): me where I am one.
+            mine = chat.memberships.filter(user=me).exists()
+            LikeFactory(message=message, user=me if mine else author)
 
 
 @pytest.mark.parametrize("params", [{}, {"mine": "true"}, {"kind": "group", "search": "chat"}])

@@ -3,7 +3,7 @@ each of its chats must read exactly as GET chats/{id}/ shows it to the same call
 
 from accounts.tests.factories import UserFactory
 from chats.tests.factories import direct_chat, group_chat
-from messaging.models import Like, Message
+from messaging.tests.factories import LikeFactory
 
 
 def send(chat, author, body):
@@ -20,8 +20,7 @@ def test_every_mine_row_equals_the_chat_detail(client_for):
     quiet = group_chat(bob, members=[me], name="quiet")  # no messages
     send(public, ann, "one")
     liked = send(public, bob, "two")
-    Like.objects.create(message=liked, user=me)
-    Message.objects.filter(pk=liked.pk).update(like_count=1)
+    LikeFactory(message=liked, user=me)
     send(private, me, "mine")
     send(direct, bob, "hello")
     send(direct, bob, "again")

@@ -1,47 +1,25 @@
 """Capacity and direct-chat uniqueness under concurrent requests (PostgreSQL, real threads)."""
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
 from chats.tests.factories import group_chat
+from chitchat.testing import raised, run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(calls) -> list:
-    """Run the callables in threads released at the same moment; return their results."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:  # surfaced by the assertions below
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_eight_joins_for_two_free_seats(client_for):
     chat = group_chat(UserFactory(), capacity=3)
     clients = [client_for(UserFactory()) for _ in range(8)]
 
-    responses = run_together(
+    responses = run_concurrently(
         [lambda c=c: c.post(f"/api/v1/chats/{chat.pk}/join/") for c in clients]
     )
+    assert raised(responses) == []
 
     assert Counter(r.status_code for r in responses) == {200: 2, 409: 6}
     assert all(r.json()["code"] == "chat_full" for r in responses if r.status_code == 409)
@@ -61,7 +39,8 @@ def test_eight_invite_uses_and_adds_for_two_free_seats(client_for):
         for _ in range(4)
     ]
 
-    responses = run_together(calls)
+    responses = run_concurrently(calls)
+    assert raised(responses) == []
 
     codes = Counter(r.status_code for r in responses)
     assert codes[409] == 6
@@ -79,7 +58,8 @@ def test_eight_direct_chat_requests_for_one_pair_make_one_chat(client_for):
         else:
             calls.append(lambda: bob_client.post("/api/v1/chats/direct/", {"user_id": alice.pk}))
 
-    responses = run_together(calls)
+    responses = run_concurrently(calls)
+    assert raised(responses) == []
 
     assert Counter(r.status_code for r in responses) == {201: 1, 200: 7}
     assert len({r.json()["id"] for r in responses}) == 1

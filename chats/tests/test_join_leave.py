@@ -6,7 +6,7 @@ from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
 from chats.tests.factories import direct_chat, group_chat
 from messaging.models import Message
-from messaging.services import message_delete, message_send
+from messaging.tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +50,9 @@ def test_join_public_chat(client_for, sent_events, django_capture_on_commit_call
 def test_join_marks_messages_read_after_the_newest_was_deleted(client_for):
     owner, me = UserFactory(), UserFactory()
     chat = group_chat(owner)
-    older = message_send(chat=chat, author=owner, body="older")[0]
-    newest = message_send(chat=chat, author=owner, body="newest")[0]
-    message_delete(message=newest)
+    older = MessageFactory(chat=chat, author=owner, body="older")
+    newest = MessageFactory(chat=chat, author=owner, body="deleted")
+    assert client_for(owner).delete(f"/api/v1/messages/{newest.pk}/").status_code == 204
 
     body = client_for(me).post(url(chat, "join/")).json()
 
@@ -64,8 +64,7 @@ def test_join_marks_messages_read_after_the_newest_was_deleted(client_for):
 def test_join_marks_existing_messages_read(client_for):
     owner, me = UserFactory(), UserFactory()
     chat = group_chat(owner)
-    message = Message.objects.create(chat=chat, author=owner, body="before you came")
-    Chat.objects.filter(pk=chat.pk).update(last_message_id=message.pk, message_count=1)
+    message = MessageFactory(chat=chat, author=owner, body="before you came")
 
     body = client_for(me).post(url(chat, "join/")).json()
 
@@ -231,7 +230,7 @@ def test_owner_leaving_without_admins_hands_ownership_to_oldest_member(client_fo
 def test_last_member_leaving_keeps_the_chat_and_history(client_for):
     owner = UserFactory()
     chat = group_chat(owner)
-    Message.objects.create(chat=chat, author=owner, body="history")
+    MessageFactory(chat=chat, author=owner, body="history")
 
     assert client_for(owner).post(url(chat, "leave/")).status_code == 204
 

@@ -3,9 +3,9 @@
 import pytest
 
 from accounts.tests.factories import UserFactory
-from chats.models import Chat, Membership
+from chats.models import Membership
 from chats.tests.factories import direct_chat, group_chat
-from messaging.models import Message
+from messaging.tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,8 +95,7 @@ def test_owner_or_admin_adds_member(
 ):
     owner, admin, new = UserFactory(), UserFactory(), UserFactory()
     chat = group_chat(owner, admins=[admin])
-    message = Message.objects.create(chat=chat, author=owner, body="x")
-    Chat.objects.filter(pk=chat.pk).update(last_message_id=message.pk, message_count=1)
+    message = MessageFactory(chat=chat, author=owner, body="x")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(owner if role == "owner" else admin).post(

@@ -8,6 +8,7 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
 from chats.tests.factories import group_chat
+from chitchat import bulkload
 from messaging.models import Like, Message
 
 ROWS = 2000  # of each kind: enough for an N+1 to blow the query budget
@@ -15,7 +16,8 @@ ROWS = 2000  # of each kind: enough for an N+1 to blow the query budget
 
 @pytest.fixture
 def crowd(db):
-    """Thousands of users, chats, memberships, messages and likes, bulk created."""
+    """Thousands of users, chats, memberships, messages and likes, bulk created (counters
+    recomputed by the bulk loader)."""
     users = User.objects.bulk_create(
         User(username=f"crowd{i}", email=f"crowd{i}@example.com", is_private=i % 3 == 0)
         for i in range(ROWS)
@@ -25,7 +27,6 @@ def crowd(db):
             name=f"room {i}",
             passkey="secret" if i % 2 else "",
             created_by=users[i],
-            message_count=1,
         )
         for i in range(ROWS)
     )
@@ -37,10 +38,10 @@ def crowd(db):
         Membership(chat=chat, user=users[0], role="member") for chat in chats[1:]
     )
     messages = Message.objects.bulk_create(
-        Message(chat=chats[i], author=users[i], body=f"hello number {i}", like_count=1)
-        for i in range(ROWS)
+        Message(chat=chats[i], author=users[i], body=f"hello number {i}") for i in range(ROWS)
     )
     Like.objects.bulk_create(Like(message=messages[i], user=users[-1 - i]) for i in range(ROWS))
+    bulkload.recount()  # message_count, last_message, like_count from the rows
     return {"users": users, "chats": chats, "messages": messages}
 
 
@@ -107,6 +108,7 @@ def test_chat_filters(query, expected, unexpected, crowd, staff_client):
     assert unexpected not in page
 
 
+@pytest.mark.no_invariants  # a count no COUNT(*) would give: the page shows the column
 def test_chat_list_shows_denormalised_message_count(crowd, staff_client):
     chat = crowd["chats"][1555]
     Chat.objects.filter(pk=chat.pk).update(message_count=4321)

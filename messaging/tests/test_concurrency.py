@@ -13,36 +13,11 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.tests.factories import UserFactory
 from chats.tests.factories import group_chat
+from chitchat.testing import raised, run_concurrently
 from messaging.models import Like, Message
 from messaging.services import message_send
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_threads(targets) -> list[BaseException]:
-    """Start every target at once (barrier), wait for all; return the errors raised."""
-    barrier = threading.Barrier(len(targets))
-    errors: list[BaseException] = []
-
-    def wrap(target):
-        def run():
-            try:
-                barrier.wait()
-                target()
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        return run
-
-    threads = [threading.Thread(target=wrap(t)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return errors
 
 
 def test_six_users_liking_twice_at_once_count_six(client_for):
@@ -59,8 +34,8 @@ def test_six_users_liking_twice_at_once_count_six(client_for):
 
         return run
 
-    errors = run_threads([like(client) for client in clients for _ in range(2)])
-    assert errors == []
+    outcomes = run_concurrently([like(client) for client in clients for _ in range(2)])
+    assert raised(outcomes) == []
     assert statuses == [200] * 12
     message.refresh_from_db()
     assert message.like_count == 6
@@ -75,14 +50,15 @@ def test_six_users_unliking_twice_at_once_count_zero(client_for):
     for client in map(client_for, likers):
         client.post(f"/api/v1/messages/{message.pk}/like/")
     clients = [client_for(user) for user in likers]
-    errors = run_threads(
+    responses = run_concurrently(
         [
             (lambda c=c: c.delete(f"/api/v1/messages/{message.pk}/like/"))
             for c in clients
             for _ in range(2)
         ]
     )
-    assert errors == []
+    assert raised(responses) == []
+    assert [r.status_code for r in responses] == [200] * 12
     message.refresh_from_db()
     assert message.like_count == 0
 
@@ -134,11 +110,11 @@ def test_reader_polling_after_sees_every_message_exactly_once(client_for, monkey
 
     reader_thread = threading.Thread(target=reader_run)
     reader_thread.start()
-    errors = run_threads([send_all(c, n) for n, c in enumerate(sender_clients)])
+    outcomes = run_concurrently([send_all(c, n) for n, c in enumerate(sender_clients)])
     done.set()
     reader_thread.join(timeout=120)
     assert not reader_thread.is_alive()
-    assert errors == []
+    assert raised(outcomes) == []
     assert reader_thread_errors == []
 
     expected = list(Message.objects.filter(chat=chat).order_by("id").values_list("id", flat=True))

@@ -5,6 +5,7 @@ import pytest
 from chats.tests.factories import direct_chat
 from messaging.models import Like
 from messaging.tests.conftest import add_member
+from messaging.tests.factories import LikeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +117,9 @@ def test_likers_list_pages_and_query_count(
 
     message = send(group, alice)
     users = UserFactory.create_batch(30)
-    Like.objects.bulk_create(Like(message=message, user=u) for u in users)
+    for user in users:
+        add_member(group, user)  # only members may like
+        LikeFactory(message=message, user=user)
     client = client_for(alice)
     with django_assert_num_queries(3):
         page = client.get(f"/api/v1/messages/{message.pk}/likes/", {"page_size": 20})

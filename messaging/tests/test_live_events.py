@@ -18,6 +18,7 @@ from live import events as live_events
 from messaging import events
 from messaging.models import Message
 from messaging.rows import message_event_body
+from messaging.tests.factories import MessageFactory
 from messaging.tests.live_sockets import (
     Sockets,
     committed,
@@ -39,7 +40,7 @@ class World:
         self.alice, self.bob, self.carol = UserFactory(), UserFactory(), UserFactory()
         self.chat = group_chat(self.alice, members=[self.bob], description="about")
         self.carols_chat = group_chat(self.carol)
-        self.message = Message.objects.create(chat=self.chat, author=self.alice, body="hello")
+        self.message = MessageFactory(chat=self.chat, author=self.alice, body="hello")
 
 
 world = sync_to_async(World)
@@ -193,8 +194,7 @@ async def test_events_of_the_joining_transaction_reach_the_joiner():
         chat = group_chat(w.alice)  # no events from the factory
         Membership.objects.create(chat=chat, user=dave)
         chat_events.member_joined(chat_id=chat.pk, user=dave, role="member")
-        message = Message.objects.create(chat=chat, author=w.alice, body="welcome")
-        events.message_created(message)
+        MessageFactory(chat=chat, author=w.alice, body="welcome")  # message.created
         return chat
 
     async with Sockets() as sockets:
@@ -245,8 +245,7 @@ async def test_leaving_one_chat_keeps_the_others():
         await open_all(sockets, w)
         await committed(leave, w.chat, w.bob)
         assert (await receive(sockets.bob))["type"] == "member.left"
-        message = await sync_to_async(Message.objects.create)(chat=other, author=w.carol, body="x")
-        await committed(events.message_created, message)
+        await committed(MessageFactory, chat=other, author=w.carol, body="x")
         assert (await receive(sockets.bob))["chat_id"] == other.pk
 
 

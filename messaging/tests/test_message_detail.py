@@ -7,6 +7,7 @@ from chats.models import Membership
 from chats.tests.factories import direct_chat, group_chat
 from messaging.models import Like, Message
 from messaging.tests.conftest import add_member
+from messaging.tests.factories import LikeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def url(message_id):
 
 def test_member_gets_the_message(client_for, group, alice, bob, send):
     message = send(group, alice, "hello")
-    Like.objects.create(message=message, user=bob)
+    LikeFactory(message=message, user=bob)
     response = client_for(bob).get(url(message.pk))
     assert response.status_code == 200
     body = response.json()
@@ -99,7 +100,7 @@ def test_author_deletes_and_counters_follow(
 ):
     first = send(group, alice, "one")
     last = send(group, alice, "two")
-    Like.objects.create(message=last, user=bob)
+    LikeFactory(message=last, user=bob)
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(alice).delete(url(last.pk))
     assert response.status_code == 204

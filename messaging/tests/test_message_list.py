@@ -3,8 +3,8 @@
 import pytest
 
 from chats.tests.factories import direct_chat, group_chat
-from messaging.models import Like, Message
 from messaging.tests.conftest import add_member
+from messaging.tests.factories import LikeFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def ids(response):
 def test_newest_first_with_liked_by_me(client_for, group, alice, bob, send):
     first = send(group, alice, "one")
     second = send(group, bob, "two")
-    Like.objects.create(message=first, user=bob)
+    LikeFactory(message=first, user=bob)
     response = client_for(bob).get(url(group.pk))
     assert response.status_code == 200
     body = response.json()
@@ -59,7 +59,7 @@ def test_cursor_pages_walk_forward_and_back(client_for, group, alice, send):
 
 
 def test_page_size_is_capped_at_200_and_defaults_to_50(client_for, group, alice):
-    Message.objects.bulk_create(Message(chat=group, author=alice, body=f"{i}") for i in range(210))
+    MessageFactory.create_batch(210, chat=group, author=alice)
     client = client_for(alice)
     assert len(ids(client.get(url(group.pk)))) == 50
     assert len(ids(client.get(url(group.pk), {"page_size": 1000}))) == 200
@@ -156,12 +156,14 @@ def test_list_of_200_messages_with_likes_has_fixed_query_count(
     client_for, group, alice, bob, carol, django_assert_num_queries
 ):
     add_member(group, carol)
-    messages = Message.objects.bulk_create(
-        Message(chat=group, author=(alice, bob, carol)[i % 3], body=f"m{i}") for i in range(200)
-    )
-    Like.objects.bulk_create(
-        [Like(message=m, user=u) for m in messages for u in (alice, bob) if m.pk % 2]
-    )
+    messages = [
+        MessageFactory(chat=group, author=(alice, bob, carol)[i % 3], body=f"m{i}")
+        for i in range(200)
+    ]
+    for message in messages:
+        if message.pk % 2:
+            LikeFactory(message=message, user=alice)
+            LikeFactory(message=message, user=bob)
     client = client_for(bob)
     # One statement: the page (authors joined, liked_by_me as EXISTS) of a chat the caller
     # is a member of (an EXISTS evaluated once); the token needs none.

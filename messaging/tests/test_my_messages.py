@@ -3,9 +3,9 @@
 import pytest
 
 from accounts.tests.factories import UserFactory
-from chats.models import Chat, Membership
+from chats.models import Membership
 from chats.tests.factories import direct_chat, group_chat
-from messaging.models import Like, Message
+from messaging.tests.factories import LikeFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -96,9 +96,8 @@ def test_latest_for_user_in_200_chats_has_fixed_query_count(
     chats = [group_chat(bob, members=[alice]) for _ in range(100)]
     chats += [direct_chat(alice, other) for other in others]
     for chat in chats:
-        message = Message.objects.create(chat=chat, author=bob, body="x")
-        Chat.objects.filter(pk=chat.pk).update(last_message_id=message.pk, message_count=1)
-        Like.objects.create(message=message, user=alice)
+        author = chat.memberships.exclude(user=alice).get().user  # bob, or alice's peer
+        LikeFactory(message=MessageFactory(chat=chat, author=author, body="x"), user=alice)
     client = client_for(alice)
     with django_assert_num_queries(1):
         response = client.get("/api/v1/messages/latest/", {"page_size": 200})
@@ -113,13 +112,10 @@ def test_inbox_and_mine_with_200_messages_have_fixed_query_count(
     client_for, alice, bob, django_assert_num_queries
 ):
     dms = [direct_chat(alice, UserFactory()) for _ in range(20)]
-    Message.objects.bulk_create(
-        Message(chat=dms[i % 20], author=dms[i % 20].memberships.last().user, body=f"{i}")
-        for i in range(200)
-    )
-    Message.objects.bulk_create(
-        Message(chat=dms[i % 20], author=alice, body=f"{i}") for i in range(200)
-    )
+    for i in range(200):
+        MessageFactory(chat=dms[i % 20], author=dms[i % 20].memberships.last().user)
+    for i in range(200):
+        MessageFactory(chat=dms[i % 20], author=alice)
     client = client_for(alice)
     with django_assert_num_queries(1):
         inbox = client.get("/api/v1/messages/inbox/", {"page_size": 200})

@@ -67,9 +67,19 @@ def test_purge_removes_messages_and_likes_and_fixes_counters(
     assert Chat.objects.filter(pk=only_bob.chat_id).exists()
 
 
-def test_purge_of_user_without_messages_is_harmless(alice):
+def test_purge_of_user_without_messages_removes_only_their_likes(group, alice, bob, send):
+    bobs = send(group, bob, "bob's")
+    message_like(message=bobs, user=bob)
+    message_like(message=bobs, user=alice)
+
     user_messages_purge(user=alice)
-    assert not Message.objects.exists()
+
+    assert list(Message.objects.values_list("pk", flat=True)) == [bobs.pk]
+    assert list(Like.objects.values_list("user_id", flat=True)) == [bob.pk]
+    bobs.refresh_from_db()
+    assert bobs.like_count == 1
+    group.refresh_from_db()
+    assert (group.message_count, group.last_message_id) == (1, bobs.pk)
 
 
 def test_purge_then_user_delete(group, alice, bob, send):
