@@ -47,6 +47,7 @@ USER_FIELDS = [
     *("id", "username", "email", "password", "date_joined"),
     *("is_superuser", "is_staff", "is_active", "is_private"),
     *("first_name", "last_name", "bio", "location"),
+    *("username_key", "email_key"),
 ]
 USER_FLAGS = (False, False, True, False)
 USER_BLANKS = ("", "", "", "")
@@ -82,7 +83,7 @@ def bulk_insert(password_hash: str, scale: float) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from accounts.models import User
+    from accounts.models import User, identity_key
     from chats.models import Chat, Membership
     from chitchat import bulkload
     from messaging.models import Message
@@ -104,7 +105,12 @@ def bulk_insert(password_hash: str, scale: float) -> dict:
             User,
             USER_FIELDS,
             (
-                (uid, name, f"{name}@example.com", password_hash, now, *USER_FLAGS, *USER_BLANKS)
+                (
+                    *(uid, name, f"{name}@example.com", password_hash, now),
+                    *USER_FLAGS,
+                    *USER_BLANKS,
+                    *(identity_key(name), identity_key(f"{name}@example.com")),
+                )
                 for uid, name in names.items()
             ),
         )
