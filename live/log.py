@@ -6,8 +6,9 @@ Design: a position that is gap-free across concurrent transactions.
 Each row has an `id` (a bigserial, drawn at INSERT, so ids COMMIT OUT OF ORDER: a transaction
 that drew id 9 may commit after one that drew id 10) and a key `tx`. A position is (tx, id),
 compared as a pair; `pos` is that pair as an opaque string. Readers only return rows whose
-`tx` is below the *watermark* W of their statement's snapshot: on PostgreSQL
-`pg_snapshot_xmin(pg_current_snapshot())`, the oldest transaction id still running.
+`tx` is below the *watermark* W of their statement's snapshot: on PostgreSQL the oldest
+transaction id still running (`pg_snapshot_xmin(pg_current_snapshot())`, narrowed to the
+transactions of this database: see PG_WATERMARK).
 
 - `tx` >= the writing transaction's own id (`pg_current_xact_id()`), always. So a row with
   tx < W belongs to a transaction that has finished: if it committed, the reader sees it.
@@ -46,7 +47,7 @@ from django.utils import timezone
 
 from live.models import Event, MembershipSpan, PurgeHorizon
 
-POS_RE = re.compile(r"^(\d{1,18})_(\d{1,18})$")
+POS_RE = re.compile(r"^([0-9]{1,18})_([0-9]{1,18})$")
 START = (0, 0)
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 500
@@ -65,10 +66,24 @@ def format_pos(key: tuple[int, int]) -> str:
 
 
 def parse_pos(value: str) -> tuple[int, int]:
-    match = POS_RE.match(value) if isinstance(value, str) else None
+    match = POS_RE.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise InvalidPosition(value)
     return int(match.group(1)), int(match.group(2))
+
+
+# The oldest transaction still running in the statement's snapshot, leaving out those of
+# other databases of the cluster (transaction ids are cluster-wide: another application's
+# long transaction must not hold our readers back). A running id is left out only when
+# pg_stat_activity shows it in another database; one that ended meanwhile counts (it may
+# have been ours). None running: the snapshot's xmax (every smaller id has ended).
+PG_WATERMARK = (
+    "(SELECT COALESCE(MIN(x::text::bigint), pg_snapshot_xmax(pg_current_snapshot())::text::bigint)"
+    " FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
+    " WHERE mod(x::text::bigint, 4294967296) NOT IN ("
+    "SELECT a.backend_xid::text::bigint FROM pg_stat_activity a"
+    " WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database()))"
+)
 
 
 def _sql() -> dict[str, str]:
@@ -76,7 +91,7 @@ def _sql() -> dict[str, str]:
     if connection.vendor == "postgresql":
         return {
             "xid": "pg_current_xact_id()::text::bigint",
-            "watermark": "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            "watermark": PG_WATERMARK,
             "greatest": "GREATEST",
         }
     return {"xid": "0", "watermark": "1", "greatest": "MAX"}

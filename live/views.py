@@ -24,11 +24,23 @@ class EventsQuerySerializer(serializers.Serializer):
     since = serializers.CharField(
         required=False,
         max_length=64,
+        trim_whitespace=False,
         help_text="A `pos` this server gave (opaque). Omit it to get the current position.",
     )
     limit = serializers.IntegerField(
         required=False, min_value=1, max_value=log.MAX_LIMIT, default=log.DEFAULT_LIMIT
     )
+
+    def to_internal_value(self, data):
+        # A parameter given empty is a client that lost its position: 400, not "absent".
+        errors = {
+            name: ["This field may not be blank."]
+            for name in ("since", "limit")
+            if name in data and data[name] == ""
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
     def validate_since(self, value: str) -> tuple[int, int]:
         try:
