@@ -174,7 +174,9 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             await self._replay(since)
 
     def _since(self) -> tuple[int, int] | None:
-        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        query = parse_qs(
+            self.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+        )
         values = query.get("since")
         if not values:
             return None
