@@ -27,6 +27,12 @@ Delivery rules (see live/events.py for what is sent):
   frames, dropping those at or before the last replayed position. A frame the log did not
   return yet (its transaction, or an older one, was still running) sorts after every
   replayed one, so nothing is dropped that was not delivered, and nothing comes twice.
+  Known limit: live frames are relayed as they arrive, so frames of two chats written by
+  overlapping transactions may reach a socket out of `pos` order (the log's order is the
+  transaction-id order, the relay's the commit order). A client that stores the newest pos
+  and drops off between two such frames resumes past the earlier one. GET /events/ has no
+  such window; closing it on sockets means relaying live frames in log order (hold each
+  until the watermark passes it, fill from the log), see the lead's notes.
 """
 
 import logging

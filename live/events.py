@@ -3,7 +3,8 @@
 Knows no domain app: each app builds its own payloads (chats/events.py, messaging/events.py)
 and hands finished frames to the functions here, inside its service's transaction. Nothing
 is sent until it commits, and a rolled-back change sends nothing. If the channel layer is
-down the change still stands: the event is lost and logged (clients catch up with ?after=).
+down the change still stands: the live copy is lost and logged (the log keeps the event:
+clients catch up with ?since=).
 
 Groups: `chat.<id>` holds the sockets of a chat's members; `user.<id>` the sockets of one
 user, used to (un)subscribe them from chat groups wherever they live. Channel-layer messages:
