@@ -198,7 +198,7 @@ def events_after(*, user_id: int, since: tuple[int, int], limit: int) -> tuple[l
     events_table = Event._meta.db_table
     span_table = MembershipSpan._meta.db_table
     watermark = _sql()["watermark"]
-    after = "(e.tx > %s OR (e.tx = %s AND e.id > %s))"
+    after = "(e.tx, e.id) > (%s, %s)"  # a row comparison: one index range
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT e.tx, e.id, e.frame FROM {events_table} e "  # noqa: S608
@@ -210,7 +210,7 @@ def events_after(*, user_id: int, since: tuple[int, int], limit: int) -> tuple[l
             f"SELECT e.tx, e.id, e.frame FROM {events_table} e "
             f"WHERE e.user_id = %s AND e.tx < {watermark} AND {after} "
             "ORDER BY 1, 2 LIMIT %s",
-            [user_id, since[0], *since, user_id, since[0], *since, limit + 1],
+            [user_id, *since, user_id, *since, limit + 1],
         )
         rows = cursor.fetchall()
     horizon = PurgeHorizon.objects.values_list("tx", "event_id").first()
