@@ -261,3 +261,17 @@ def test_a_page_costs_a_fixed_number_of_queries(people, django_assert_num_querie
     with django_assert_num_queries(2):
         big = events(people.bob_api, start)
     assert len(small["events"]) == 3 and len(big["events"]) == 33
+
+
+def test_a_batch_of_events_is_stored_one_row_each_in_order(people):
+    from messaging.services import user_messages_purge
+
+    chat = Chat.objects.get(pk=create_chat(people.alice_api))
+    join(people.bob_api, chat.pk)
+    ids = [message_send(chat=chat, author=people.bob, body=f"b{i}")[0].pk for i in range(4)]
+    start = events(people.alice_api)["pos"]
+    with transaction.atomic():
+        user_messages_purge(user=people.bob)
+    frames, _ = all_events(people.alice_api, start)
+    assert [(f["type"], f["data"]["id"]) for f in frames] == [("message.deleted", pk) for pk in ids]
+    assert len({f["pos"] for f in frames}) == 4
