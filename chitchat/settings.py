@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "chitchat",
+    "live",
     "accounts",
     "chats",
     "messaging",
@@ -219,6 +220,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Stored events (GET /api/v1/events/?since=, a socket's ?since=) are kept this many days;
+# `manage.py purge_events` removes older ones.
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=7)
 
 # ---------------------------------------------------------------------------
 # Auth

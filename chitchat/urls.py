@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("chats.urls")),
     path("api/v1/", include("messaging.urls")),
+    path("api/v1/", include("live.urls")),
     re_path(rf"^api/v1/chats/(?P<chat_id>{ID_REGEX})/", include(chat_urlpatterns)),
     re_path(rf"^api/v1/users/(?P<user_id>{ID_REGEX})/", include(user_urlpatterns)),
     path("api/", include("chitchat.docs_urls")),

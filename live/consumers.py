@@ -21,17 +21,30 @@ Delivery rules (see live/events.py for what is sent):
   gets an error frame.
 - `user.close` (live.events.close_user_sockets) closes the socket with its code: the account
   was deactivated or deleted, or its password changed.
+- Resuming, `?since=<pos>`: the socket joins its groups first (live frames then queue up
+  behind the handshake, since a consumer handles one message at a time), then replays every
+  event after `pos` from the log (live/log.py), page by page, then handles the queued live
+  frames, dropping those at or before the last replayed position. A frame the log did not
+  return yet (its transaction, or an older one, was still running) sorts after every
+  replayed one, so nothing is dropped that was not delivered, and nothing comes twice.
+  Known limit: live frames are relayed as they arrive, so frames of two chats written by
+  overlapping transactions may reach a socket out of `pos` order (the log's order is the
+  transaction-id order, the relay's the commit order). A client that stores the newest pos
+  and drops off between two such frames resumes past the earlier one. GET /events/ has no
+  such window; closing it on sockets means relaying live frames in log order (hold each
+  until the watermark passes it, fill from the log), see the lead's notes.
 """
 
 import logging
 from collections import deque
 from time import monotonic
+from urllib.parse import parse_qs
 
 import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from live import events
+from live import events, log
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +52,11 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
 # Standard close code 1008: policy violation (a client that keeps flooding).
 CLOSE_POLICY_VIOLATION = 1008
+# A malformed `since` (4400), and one older than the retention window (4410).
+CLOSE_INVALID_SINCE = 4400
+CLOSE_RESYNC_REQUIRED = 4410
+# Events read from the log per query while a resuming socket replays.
+REPLAY_PAGE = 500
 # Standard close code 1013: the server cannot serve the socket right now (layer or DB down).
 CLOSE_TRY_AGAIN_LATER = 1013
 # Client frames are tiny ({"type": "typing", "chat_id": N}); refuse to parse anything big.
@@ -97,6 +115,7 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             "chat.subscribe",
             "chat.unsubscribe",
             "user.close",
+            "user.event",
             "websocket.receive",
         }
     )
@@ -128,6 +147,7 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
         self._last_typing: dict[int, float] = {}
         self._bucket = FrameBucket()
         self._dropped = 0
+        self._replayed_to = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             # Accept first: a refused handshake reaches browsers as a bare 403, no code.
@@ -135,6 +155,13 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.user = user
+        try:
+            since = self._since()
+        except log.InvalidPosition:
+            await self.accept()
+            await self._error("invalid_since", "since is not a position this server gave.")
+            await self.close(code=CLOSE_INVALID_SINCE)
+            return
         try:
             # The user group first, so a (un)subscribe committed while we read the chats is
             # not missed.
@@ -149,6 +176,42 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
         await self.accept()
+        if since is not None:
+            await self._replay(since)
+
+    def _since(self) -> tuple[int, int] | None:
+        query = parse_qs(
+            self.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+        )
+        values = query.get("since")
+        if not values:
+            return None
+        return log.parse_pos(values[0])
+
+    async def _replay(self, since: tuple[int, int]) -> None:
+        """Send every event after `since` from the log, then remember where it ended."""
+        cursor = since
+        while True:
+            try:
+                frames, has_more = await database_sync_to_async(log.events_after)(
+                    user_id=self.user.pk, since=cursor, limit=REPLAY_PAGE
+                )
+            except log.PositionTooOld:
+                await self.send_json({"type": "resync_required"})
+                await self.close(code=CLOSE_RESYNC_REQUIRED)
+                return
+            for frame in frames:
+                await self.send(text_data=frame)
+            cursor = log.last_position(frames, cursor)
+            if not has_more:
+                break
+        self._replayed_to = cursor
+
+    def _replayed(self, frame: dict) -> bool:
+        """Whether the replay already delivered this frame (or one after it)."""
+        if self._replayed_to is None or "pos" not in frame:
+            return False
+        return log.parse_pos(frame["pos"]) <= self._replayed_to
 
     async def disconnect(self, code):
         if self.user is None:
@@ -196,13 +259,15 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             return
         if frame["type"] == "chat.deleted":
             await self._unsubscribe(frame["chat_id"])
-        await self.send_json(frame)
+        if not self._replayed(frame):
+            await self.send_json(frame)
 
     async def chat_events(self, message):
         if message["chat_id"] not in self.chat_ids or not self._first_copy(message.get("id")):
             return
         for frame in message["frames"]:
-            await self.send_json(frame)
+            if not self._replayed(frame):
+                await self.send_json(frame)
 
     async def chat_subscribe(self, message):
         await self._subscribe(message["chat_id"])
@@ -213,8 +278,12 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             return  # not subscribed (connected after the leave, or chat.deleted came first)
         await self._unsubscribe(chat_id)
         frame = message.get("frame")
-        if frame is not None and self._first_copy(message.get("id")):
+        if frame is not None and self._first_copy(message.get("id")) and not self._replayed(frame):
             await self.send_json(frame)
+
+    async def user_event(self, message):
+        if not self._replayed(message["frame"]):
+            await self.send_json(message["frame"])
 
     async def user_close(self, message):
         self.user_closed = True

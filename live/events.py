@@ -3,7 +3,8 @@
 Knows no domain app: each app builds its own payloads (chats/events.py, messaging/events.py)
 and hands finished frames to the functions here, inside its service's transaction. Nothing
 is sent until it commits, and a rolled-back change sends nothing. If the channel layer is
-down the change still stands: the event is lost and logged (clients catch up with ?after=).
+down the change still stands: the live copy is lost and logged (the log keeps the event:
+clients catch up with ?since=).
 
 Groups: `chat.<id>` holds the sockets of a chat's members; `user.<id>` the sockets of one
 user, used to (un)subscribe them from chat groups wherever they live. Channel-layer messages:
@@ -16,7 +17,11 @@ user, used to (un)subscribe them from chat groups wherever they live. Channel-la
   reaches a socket by two ways carries one `id` both ways, and the socket delivers it once
   (live/consumers.py);
 - `{"type": "user.close", "code"}` to a user group closes that user's sockets wherever they
-  are (`close_user_sockets`).
+  are (`close_user_sockets`);
+- `{"type": "user.event", "frame"}` to a user group: a frame for that user only (chat.read).
+
+Every frame except typing is also stored in the event log (live/log.py), in the same
+transaction, and carries its `pos` both ways.
 """
 
 import asyncio
@@ -30,6 +35,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+
+from live import log
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +167,7 @@ def _send_chat_frame(chat_id: int, frame: dict, event_id: str) -> None:
 def chat_event(*, chat_id: int, type: str, data: dict) -> None:
     """Push an event to every socket subscribed to the chat, after commit."""
     frame = event_frame(type=type, chat_id=chat_id, data=data)
+    log.append_chat_frame(frame)
     _send_chat_frame(chat_id, frame, _new_event_id())
 
 
@@ -169,6 +177,7 @@ def chat_event_batch(*, chat_id: int, type: str, datas: list[dict]) -> None:
     if not datas:
         return
     frames = [event_frame(type=type, chat_id=chat_id, data=data) for data in datas]
+    log.append_chat_frames(frames)
     message = {"type": "chat.events", "chat_id": chat_id, "frames": frames}
     message["id"] = _new_event_id()
     send_on_commit(chat_group(chat_id), message)
@@ -176,6 +185,7 @@ def chat_event_batch(*, chat_id: int, type: str, datas: list[dict]) -> None:
 
 def user_subscribe(*, user_id: int, chat_id: int) -> None:
     """After commit, subscribe the user's open sockets (in any process) to the chat."""
+    log.span_open(user_id=user_id, chat_id=chat_id)
     send_on_commit(user_group(user_id), {"type": "chat.subscribe", "chat_id": chat_id})
     subscribed = _subscribed_in_this_transaction()
     if subscribed is not None:
@@ -204,10 +214,20 @@ def user_unsubscribe_with_frame(*, user_ids, chat_id: int, frame: dict) -> None:
     so each gets `frame` exactly once whatever the arrival order, and nothing of the chat
     after it (a member's own member.left, chat.deleted).
     """
+    user_ids = list(user_ids)
+    _, stored_id = log.append_chat_frame(frame)
+    log.spans_close(user_ids=user_ids, chat_id=chat_id, last_event_id=stored_id)
     event_id = _new_event_id()
     for user_id in user_ids:
         user_unsubscribe(user_id=user_id, chat_id=chat_id, frame=frame, event_id=event_id)
     _send_chat_frame(chat_id, frame, event_id)
+
+
+def user_event(*, user_id: int, chat_id: int, type: str, data: dict) -> None:
+    """Store an event for one user only and push it to their sockets, after commit."""
+    frame = event_frame(type=type, chat_id=chat_id, data=data)
+    log.append_user_frame(user_id=user_id, frame=frame)
+    send_on_commit(user_group(user_id), {"type": "user.event", "frame": frame})
 
 
 def close_user_sockets(*, user_id: int, code: int = 4401) -> None:

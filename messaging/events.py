@@ -32,3 +32,10 @@ def message_liked(*, message, user, liked: bool) -> None:
     data = {"id": message.pk, "like_count": message.like_count, "user": user_ref(user)}
     data["liked"] = liked
     live.chat_event(chat_id=message.chat_id, type="message.liked", data=data)
+
+
+def chat_read(*, chat_id: int, user, message_id: int, unread_count: int) -> None:
+    """To the reader's own sockets (their other devices): the marker moved. mention_count is
+    0 until messages carry mentions."""
+    data = {"message_id": message_id, "unread_count": unread_count, "mention_count": 0}
+    live.user_event(user_id=user.pk, chat_id=chat_id, type="chat.read", data=data)

@@ -182,9 +182,14 @@ def chat_mark_read(*, chat: Chat, user: User, message_id: int) -> None:
     if not membership.exists():
         raise PermissionDenied("You are not a member of this chat.")
     # One conditional UPDATE: concurrent marks can only move the marker forward.
-    membership.filter(
+    moved = membership.filter(
         Q(last_read_message_id__isnull=True) | Q(last_read_message_id__lt=message_id)
     ).update(last_read_message_id=message_id)
+    if moved:
+        unread = (
+            Message.objects.filter(chat_id=chat.pk, id__gt=message_id).exclude(author=user).count()
+        )
+        events.chat_read(chat_id=chat.pk, user=user, message_id=message_id, unread_count=unread)
 
 
 @transaction.atomic

@@ -38,6 +38,7 @@ CONTRACT = {
     "/api/v1/messages/mine/": {"get"},
     "/api/v1/messages/latest/": {"get"},
     "/api/v1/messages/inbox/": {"get"},
+    "/api/v1/events/": {"get"},
 }
 # Usable without a token (the contract's list); everything else requires the Bearer token.
 PUBLIC = {
