@@ -15,10 +15,10 @@ from django.db import connection, transaction
 
 from accounts.tests.factories import UserFactory
 from chats.services import chat_create
+from chitchat.testing import raised, run_concurrently
 from live.models import Event
 from live.tests.conftest import all_events, events
 from messaging.services import message_send
-from messaging.tests.test_concurrency import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -165,7 +165,7 @@ def test_six_senders_in_many_chats_and_a_polling_reader_get_everything_once_in_o
 
     polling = threading.Thread(target=poll)
     polling.start()
-    errors = run_threads([sender(user, seed) for seed, user in enumerate(senders)])
+    errors = raised(run_concurrently([sender(user, seed) for seed, user in enumerate(senders)]))
     done.set()
     polling.join(120)
     assert not errors and not reader_errors
