@@ -10,6 +10,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from accounts.tests.factories import UserFactory
 from chats.tests.factories import group_chat
 from messaging.models import Message
+from messaging.tests.factories import MessageFactory
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +74,7 @@ BAD_POSITIONS = ["abc", "2026-99-99", "1e400", "99999999999999999999999", "nan",
 def test_tampered_cursors_are_404(client_for, position):
     owner = UserFactory()
     chat = group_chat(owner)
-    Message.objects.create(chat=chat, author=owner, body="hi")
+    MessageFactory(chat=chat, author=owner, body="hi")
     client = client_for(owner)
     for path in (
         "/api/v1/users/",
@@ -196,7 +197,7 @@ def test_invisible_bodies_are_blank(client_for, body):
     response = client.post(f"/api/v1/chats/{chat.pk}/messages/", {"body": body})
     assert response.status_code == 400
     assert list(response.json()) == ["body"]
-    message = Message.objects.create(chat=chat, author=owner, body="visible")
+    message = MessageFactory(chat=chat, author=owner, body="visible")
     response = client.patch(f"/api/v1/messages/{message.pk}/", {"body": body})
     assert response.status_code == 400
     assert client.post(f"/api/v1/chats/{chat.pk}/messages/", {"body": "a\u200b"}).status_code == 201
