@@ -118,6 +118,7 @@ def test_likers_list_pages_and_query_count(
     users = UserFactory.create_batch(30)
     Like.objects.bulk_create(Like(message=message, user=u) for u in users)
     client = client_for(alice)
+    assert client.get("/api/v1/users/me/").status_code == 200  # the token's mark cached
     with django_assert_num_queries(3):
         page = client.get(f"/api/v1/messages/{message.pk}/likes/", {"page_size": 20})
     assert len(page.json()["results"]) == 20
