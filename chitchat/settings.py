@@ -323,6 +323,7 @@ if AWS_STORAGE_BUCKET_NAME:
     # Downloads redirect to a signed URL that expires within a minute; objects stay private.
     AWS_QUERYSTRING_AUTH = True
     AWS_QUERYSTRING_EXPIRE = min(env.int("AWS_QUERYSTRING_EXPIRE", default=60), 60)
+    AWS_S3_SIGNATURE_VERSION = env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4")
     AWS_DEFAULT_ACL = None
     AWS_S3_FILE_OVERWRITE = False
 else:
