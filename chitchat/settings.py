@@ -306,7 +306,8 @@ SPECTACULAR_SETTINGS = {
 # Attachments: files under MEDIA_ROOT by default; an S3-compatible bucket when
 # AWS_STORAGE_BUCKET_NAME is set (django-storages; AWS_S3_ENDPOINT_URL for MinIO and the like)
 # ---------------------------------------------------------------------------
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Relative to the project's directory unless absolute.
+MEDIA_ROOT = BASE_DIR / env.str("MEDIA_ROOT", default="media")
 MEDIA_URL = "media/"  # never served as is: downloads go through the API's membership checks
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 ATTACHMENT_ORPHAN_HOURS = env.int("ATTACHMENT_ORPHAN_HOURS", default=24)
