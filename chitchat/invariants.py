@@ -1,13 +1,15 @@
 """The denormalised counters agree with the rows they count (provisional checker).
 
 Chat.message_count and Chat.last_message against the chat's messages, Message.like_count
-against its likes. `check_invariants()` lists every disagreement found (empty when all agree).
+against its likes, attachments against their messages. `check_invariants()` lists every
+disagreement found (empty when all agree).
 """
 
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from chats.models import Chat
+from messaging.attachments.models import Attachment
 from messaging.models import Like, Message
 
 
@@ -42,4 +44,10 @@ def check_invariants() -> list[str]:
             f"message {message['pk']}: like_count {message['like_count']}, "
             f"{message['like_rows']} likes"
         )
+    # An attachment belongs to a message of its own chat, sent by its uploader.
+    stray = Attachment.objects.filter(message__isnull=False).exclude(
+        chat_id=F("message__chat_id"), uploader_id=F("message__author_id")
+    )
+    for pk, message_id in stray.values_list("pk", "message_id"):
+        problems.append(f"attachment {pk}: not its uploader's message {message_id} of its chat")
     return problems

@@ -7,7 +7,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -28,6 +28,8 @@ from messaging.attachments.uploads import LimitedTemporaryFileUploadHandler
 # Served files never run as a page of this origin, whatever they contain.
 FILE_CSP = "default-src 'none'; sandbox"
 SIGNED_URL_SECONDS = 60
+CHAT_ID = OpenApiParameter("chat_id", int, OpenApiParameter.PATH)
+ATTACHMENT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input."),
@@ -52,6 +54,7 @@ class ChatAttachmentViewSet(viewsets.GenericViewSet):
         summary="Upload a file to a chat",
         description="`multipart/form-data` with one part `file`. The content type is judged "
         "from the bytes. Larger than ATTACHMENT_MAX_BYTES: 413 (code `file_too_large`).",
+        parameters=[CHAT_ID],
         request={"multipart/form-data": AttachmentUploadSerializer},
         responses={
             201: AttachmentSerializer,
@@ -85,7 +88,11 @@ class AttachmentViewSet(viewsets.GenericViewSet):
         # The body is the file, whatever the client accepts; errors are JSON.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(summary="Download an attachment", responses={200: FILE, **ERRORS})
+    @extend_schema(
+        summary="Download an attachment",
+        parameters=[ATTACHMENT_ID],
+        responses={200: FILE, **ERRORS},
+    )
     def retrieve(self, request, pk: str):
         attachment = attachment_for_download(user=request.user, pk=int(pk))
         return _file_response(
@@ -97,6 +104,7 @@ class AttachmentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="An image attachment scaled to fit 320x320 (images only)",
+        parameters=[ATTACHMENT_ID],
         responses={200: FILE, **ERRORS},
     )
     @action(detail=True, methods=["get"])

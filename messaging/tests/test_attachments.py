@@ -435,3 +435,17 @@ def test_storage_is_the_file_system_by_default(media_root):
 
     assert default_storage.location == str(media_root)
     assert isinstance(default_storage._wrapped, FileSystemStorage)
+
+
+def test_invariant_checker_sees_an_attachment_on_someone_elses_message(client_for, group, bob):
+    from chitchat.invariants import check_invariants
+
+    client = client_for(bob)
+    attachment = upload(client, group.pk, b"x").json()
+    send(client, group.pk, body="hi", attachment_ids=[attachment["id"]])
+    assert check_invariants() == []
+    other = message_send(chat=group, author=group.created_by, body="not bob's")[0]
+    Attachment.objects.filter(pk=attachment["id"]).update(message=other)
+    assert check_invariants() == [
+        f"attachment {attachment['id']}: not its uploader's message {other.pk} of its chat"
+    ]
