@@ -125,6 +125,14 @@ def test_too_large_is_413_and_nothing_stored(client_for, group, bob, settings, m
     assert len(stored_files(media_root)) == 1
 
 
+def test_files_larger_than_the_json_body_limit_are_accepted(client_for, group, bob, settings):
+    data = b"\x00" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE * 3)
+    response = upload(client_for(bob), group.pk, data)
+    assert response.status_code == 201, response.content
+    assert response.json()["size"] == len(data)
+    assert streamed(client_for(bob).get(response.json()["url"])) == data
+
+
 def test_large_upload_never_held_in_memory(client_for, group, bob, monkeypatch):
     """The upload goes to a temporary file even when small (no in-memory handler)."""
     from messaging.attachments import services
