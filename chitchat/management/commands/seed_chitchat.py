@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from chats.models import Chat, Membership
+from messaging.attachments.models import Attachment
+from messaging.attachments.services import attachments_delete
 from messaging.models import Like, Message
 
 DEMO_USERNAME = "demo"
@@ -259,10 +261,12 @@ class Command(BaseCommand):
     # ------------------------------------------------------------------
     def reset(self) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
+            attachments_delete(Attachment.objects.all())  # rows now, files once committed
             if connection.vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE wants none pending
                 cursor.execute(
-                    "TRUNCATE messaging_like, messaging_message, chats_membership, chats_chat "
+                    "TRUNCATE messaging_attachment, messaging_like, messaging_message, "
+                    "chats_membership, chats_chat "
                     "RESTART IDENTITY"
                 )
             else:
