@@ -11,7 +11,7 @@ import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,9 @@ def _inspect_image(file, mime: str) -> Inspected:
                         raise InvalidImage("The image has too many pixels.")
                     image.draft("RGB", THUMBNAIL_BOX)  # JPEG: decode at a reduced scale
                     image.thumbnail(THUMBNAIL_BOX)
-                    thumbnail, thumbnail_type = _encode_thumbnail(image, mime)
+                    # Upright as viewers show it (a camera's EXIF orientation applied).
+                    upright = ImageOps.exif_transpose(image)
+                    thumbnail, thumbnail_type = _encode_thumbnail(upright, mime)
             finally:
                 Image.MAX_IMAGE_PIXELS = previous
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:

@@ -457,3 +457,19 @@ def test_invariant_checker_sees_an_attachment_on_someone_elses_message(client_fo
     assert check_invariants() == [
         f"attachment {attachment['id']}: not its uploader's message {other.pk} of its chat"
     ]
+
+
+def test_thumbnail_is_upright_for_a_rotated_camera_jpeg(client_for, group, bob):
+    from io import BytesIO
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees to view
+    out = BytesIO()
+    Image.new("RGB", (1000, 500), (10, 200, 10)).save(out, "JPEG", exif=exif)
+    client = client_for(bob)
+    image = upload(client, group.pk, out.getvalue()).json()
+    assert (image["width"], image["height"]) == (1000, 500)  # as stored
+    with Image.open(BytesIO(streamed(client.get(image["url"] + "thumbnail/")))) as thumb:
+        assert thumb.size == (160, 320)
