@@ -9,6 +9,9 @@ Only what must hold after any sequence of service calls is checked. A read marke
 checked to name a message of its own chat (when that message still exists): it may point
 past the chat's newest message once that message is deleted.
 
+Attachments are checked to belong to a message of their own chat, sent by their
+uploader.
+
 The root conftest runs assert_invariants() after every test that used the database; the
 bulk loader's tests run it after a load.
 """
@@ -19,6 +22,7 @@ from django.db import connection
 from django.db.models import Model
 
 from chats.models import Chat, Membership
+from messaging.attachments.models import Attachment
 from messaging.models import Like, Message
 
 # At most this many problems are reported (the first ones found are enough to debug).
@@ -143,12 +147,35 @@ class SameScope(_Rule):
         )
 
 
+@dataclass(frozen=True)
+class OwnMessage(_Rule):
+    """`model.field` (a message, when set) is a message of the row's own chat, written by the
+    row's `fk` (its uploader): an attachment never hangs off somebody else's message."""
+
+    def sql(self) -> str:
+        pk = _column(self.model, self.model._meta.pk.name)
+        stored = f"p.{_column(self.model, self.field)}"
+        related_pk = _column(self.related, self.related._meta.pk.name)
+        chat, own_chat = _column(self.related, "chat"), _column(self.model, "chat")
+        author, owner = _column(self.related, "author"), _column(self.model, self.fk)
+        return (
+            f"SELECT '{self.name()}', p.{pk}, CAST({stored} AS TEXT), CAST(r.{chat} AS TEXT) "  # noqa: S608
+            f"FROM {_table(self.model)} p JOIN {_table(self.related)} r "
+            f"ON r.{related_pk} = {stored} "
+            f"WHERE r.{chat} <> p.{own_chat} OR r.{author} <> p.{owner}"
+        )
+
+    def describe(self, pk, stored, actual) -> str:
+        return f"{self.model.__name__} {pk}: not its {self.fk}'s message {stored} of its chat"
+
+
 CHECKS: list[_Rule] = [
     CountOf(Chat, "message_count", Message, "chat"),
     NewestOf(Chat, "last_message_id", Message, "chat"),
     NotBefore(Chat, "last_activity_at", Message, "chat"),
     CountOf(Message, "like_count", Like, "message"),
     SameScope(Membership, "last_read_message_id", Message, "chat"),
+    OwnMessage(Attachment, "message_id", Message, "uploader"),
 ]
 
 

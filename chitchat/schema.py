@@ -58,6 +58,17 @@ _MESSAGE = {
     "like_count": 2,
     "liked_by_me": True,
     "client_id": "c-5f2b1",
+    "attachments": [
+        {
+            "id": 31,
+            "name": "engine.png",
+            "size": 48213,
+            "content_type": "image/png",
+            "url": "/api/v1/attachments/31/",
+            "width": 640,
+            "height": 480,
+        }
+    ],
 }
 _USER_FULL = {
     **_ADA,
@@ -77,6 +88,7 @@ EXAMPLES = {
     "UserPublic": {**_ADA, "bio": "Engines and poetry.", "is_private": True},
     "UserFull": _USER_FULL,
     "Message": _MESSAGE,
+    "Attachment": _MESSAGE["attachments"][0],
     "LatestMessage": {**_MESSAGE, "chat": {"id": 12, "name": "Engines"}},
     "ChatRef": {"id": 12, "name": "Engines"},
     "Chat": {
@@ -118,7 +130,7 @@ EXAMPLES = {
     "JoinRequest": {"passkey": "sesame"},
     "UserIdRequest": {"user_id": 8},
     "MarkReadRequest": {"message_id": 1042},
-    "MessageSendRequest": {"body": "Hello, world", "client_id": "c-5f2b1"},
+    "MessageSendRequest": {"body": "Hello, world", "client_id": "c-5f2b1", "attachment_ids": [31]},
     "PatchedMessageBodyRequest": {"body": "Hello again, world"},
     "PatchedRoleRequest": {"role": "admin"},
     "PasswordResetRequest": {"email": "ada@example.com"},

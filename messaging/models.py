@@ -1,10 +1,10 @@
-"""Messages and likes."""
+"""Messages, likes (and attachments, defined in messaging.attachments.models)."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
-from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.db.models.lookups import LessThanOrEqual
 
 MESSAGE_MAX_LENGTH = 5000
 
@@ -29,9 +29,10 @@ class Message(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=GreaterThanOrEqual(Length("body"), 1)
-                & LessThanOrEqual(Length("body"), MESSAGE_MAX_LENGTH),
-                name="message_body_length",
+                # Not blank unless the message has attachments: services.message_send
+                # checks that (a check constraint cannot see the attachment rows).
+                condition=LessThanOrEqual(Length("body"), MESSAGE_MAX_LENGTH),
+                name="message_body_max_length",
             ),
             models.UniqueConstraint(
                 fields=["author", "chat", "client_id"],
@@ -62,3 +63,6 @@ class Like(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} likes {self.message_id}"
+
+
+from messaging.attachments.models import Attachment  # noqa: E402, F401  (registers the model)

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 
 from chats.models import Membership
 from chats.rows import count_subquery, iso_datetime
+from messaging.attachments.rows import attachments_by_message
 from messaging.models import Like, Message
 
 MESSAGE_COLUMNS = (
@@ -55,13 +56,31 @@ def message_body(row: dict) -> dict:
         "like_count": row["like_count"],
         "liked_by_me": bool(row.get("liked_by_me", False)),
         "client_id": row["client_id"],
+        "attachments": _attachments(row),
     }
+
+
+def _attachments(row: dict) -> list[dict]:
+    # Filled for a whole page by message_bodies (one query); a lone row costs one query.
+    attachments = row.get("attachments")
+    if attachments is None:
+        attachments = attachments_by_message([row["id"]]).get(row["id"], [])
+    return attachments
+
+
+def message_bodies(rows: list[dict]) -> list[dict]:
+    """message_body of each row, the page's attachments read in one query."""
+    found = attachments_by_message([row["id"] for row in rows if row.get("attachments") is None])
+    for row in rows:
+        if row.get("attachments") is None:
+            row["attachments"] = found.get(row["id"], [])
+    return [message_body(row) for row in rows]
 
 
 # The body's field names in order, read off message_body itself: the schema's component
 # (messaging.serializers.MessageSerializer) lists exactly these, so a field added to
 # message_body is documented without a second edit.
-MESSAGE_FIELDS = tuple(message_body(defaultdict(lambda: None)))
+MESSAGE_FIELDS = tuple(message_body(defaultdict(lambda: None, attachments=[])))
 
 
 def message_row_of(message: Message, *, liked_by_me: bool = False) -> dict:
@@ -69,6 +88,8 @@ def message_row_of(message: Message, *, liked_by_me: bool = False) -> dict:
     row = {column: getattr(message, column) for column in MESSAGE_COLUMNS if "__" not in column}
     row["author__username"] = message.author.username
     row["liked_by_me"] = liked_by_me
+    # Set by message_send from the attachments it claimed (None: read when the body is built).
+    row["attachments"] = getattr(message, "attachment_bodies", None)
     return row
 
 
@@ -87,7 +108,8 @@ def message_event_body(message: Message | dict) -> dict:
 def chat_timeline(*, user, rows: list[dict], bodies: list[dict]) -> None:
     """Fill `last_message` and `unread_count` of the chat bodies the caller is a member of,
     in one query: the last messages of the page, each with its chat's unread count for the
-    caller (a chat without a last message has no messages, so nothing unread)."""
+    caller (a chat without a last message has no messages, so nothing unread); one more
+    for their attachments."""
     member_rows = [row for row in rows if row["my_role"] is not None]
     for body, row in zip(bodies, rows, strict=True):
         if row["my_role"] is not None:
@@ -104,16 +126,21 @@ def chat_timeline(*, user, rows: list[dict], bodies: list[dict]) -> None:
             output_field=IntegerField(),
         ),
     ).exclude(author=user)
-    found = {
-        row["chat_id"]: row
-        for row in message_rows(
+    last_rows = list(
+        message_rows(
             Message.objects.filter(pk__in=last_ids).annotate(unread_count=count_subquery(unread)),
             "unread_count",
             user_id=user.pk,
         )
+    )
+    found = {
+        row["chat_id"]: (row, body)
+        for row, body in zip(last_rows, message_bodies(last_rows), strict=True)
     }
     for body, row in zip(bodies, rows, strict=True):
-        last = found.get(row["id"]) if row["my_role"] is not None else None
-        if last is not None and last["id"] == row["last_message_id"]:
-            body["last_message"] = message_body(last)
+        last, last_body = found.get(row["id"], (None, None))
+        if row["my_role"] is None or last is None:
+            continue
+        if last["id"] == row["last_message_id"]:
+            body["last_message"] = last_body
             body["unread_count"] = last["unread_count"]

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from chats.serializers import UserRefSerializer
 from chitchat.fields import StrictCharField, is_blank_text
+from messaging.attachments.serializers import AttachmentSerializer
 from messaging.models import MESSAGE_MAX_LENGTH, Message
 from messaging.rows import MESSAGE_FIELDS
 
@@ -18,6 +19,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
     author = UserRefSerializer(read_only=True)
     liked_by_me = serializers.BooleanField(read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = Message
@@ -56,11 +58,38 @@ class MessageBodySerializer(serializers.Serializer):
 
 
 class MessageSendSerializer(MessageBodySerializer):
-    """Input of a send; a resent `client_id` returns the first message."""
+    """Input of a send; a resent `client_id` returns the first message. With
+    `attachment_ids`, `body` may be empty or left out."""
 
+    body = StrictCharField(
+        required=False, allow_blank=True, max_length=MESSAGE_MAX_LENGTH, trim_whitespace=False
+    )
     client_id = StrictCharField(
         max_length=64, required=False, allow_null=True, trim_whitespace=False
     )
+    attachment_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=10,
+        required=False,
+        help_text="1-10 ids of unused attachments the caller uploaded to this chat.",
+    )
+
+    def validate_body(self, value: str) -> str:
+        return value  # blank only with attachments: see validate()
+
+    def validate(self, data: dict) -> dict:
+        if not data.get("attachment_ids"):
+            if "body" not in data:
+                raise serializers.ValidationError(
+                    {"body": [serializers.ErrorDetail("This field is required.", "required")]}
+                )
+            try:
+                _validate_body(data["body"])
+            except serializers.ValidationError as error:
+                raise serializers.ValidationError({"body": error.detail}) from error
+        data.setdefault("body", "")
+        return data
 
 
 class MarkReadSerializer(serializers.Serializer):

@@ -21,6 +21,9 @@ from chats.models import Chat, Membership
 from chats.services import direct_chat_get_or_create
 from chats.signals import chat_deleting
 from messaging import events
+from messaging.attachments.models import Attachment
+from messaging.attachments.rows import attachment_body
+from messaging.attachments.services import attachments_claim, attachments_delete
 from messaging.models import Like, Message
 
 NOT_A_MEMBER = "You are not a member of this chat."
@@ -67,7 +70,12 @@ def _newest_message_id(chat_id: int) -> int | None:
 
 @transaction.atomic
 def message_send(
-    *, chat: Chat, author: User, body: str, client_id: str | None = None
+    *,
+    chat: Chat,
+    author: User,
+    body: str = "",
+    client_id: str | None = None,
+    attachment_ids: list[int] | None = None,
 ) -> tuple[Message, bool]:
     """Store a message; return (message, created). Idempotent on (author, chat, client_id).
 
@@ -76,8 +84,12 @@ def message_send(
     passes the id from the path, and 404/403 are decided here. The chat row stays locked from
     the insert to the commit, so two messages of one chat never commit out of id order: a
     reader polling `?after=<last id>` cannot skip one that was still in flight with a
-    smaller id.
+    smaller id. `attachment_ids`: the author's unused uploads to this chat, claimed under
+    the same lock (one more statement each for reading and claiming them); then `body` may be
+    empty.
     """
+    if not attachment_ids and not body.strip():
+        raise ValidationError({"body": ["This field may not be blank."]})
     membership = _lock_chat_as_member(chat_id=chat.pk, user_id=author.pk)
     # The author as read by that statement: the username for the body and the event
     # without another query (`author` may be a token's lazy user).
@@ -91,6 +103,8 @@ def message_send(
         if existing is not None:
             return existing, False
     message = Message.objects.create(chat=locked, author=author, body=body, client_id=client_id)
+    claimed = attachments_claim(message=message, attachment_ids=attachment_ids or [])
+    message.attachment_bodies = [attachment_body(attachment) for attachment in claimed]
     Chat.objects.filter(pk=locked.pk).update(
         message_count=F("message_count") + 1,
         last_message_id=message.pk,
@@ -102,13 +116,20 @@ def message_send(
 
 @transaction.atomic
 def direct_message_send(
-    *, author: User, recipient: User, body: str, client_id: str | None = None
+    *,
+    author: User,
+    recipient: User,
+    body: str = "",
+    client_id: str | None = None,
+    attachment_ids: list[int] | None = None,
 ) -> tuple[Message, bool]:
     """Send into the direct chat of the pair, creating the chat first if needed."""
     if recipient.pk == author.pk:
         raise ValidationError({"user_id": ["You cannot send a direct message to yourself."]})
     chat, _ = direct_chat_get_or_create(user=author, other=recipient)
-    return message_send(chat=chat, author=author, body=body, client_id=client_id)
+    return message_send(
+        chat=chat, author=author, body=body, client_id=client_id, attachment_ids=attachment_ids
+    )
 
 
 @transaction.atomic
@@ -130,6 +151,7 @@ def message_edit(*, message: Message, body: str) -> Message:
 def message_delete(*, message: Message) -> None:
     """Delete the message and fix its chat's message_count and last_message."""
     chat = _lock_chat(message.chat_id)
+    attachments_delete(Attachment.objects.filter(message_id=message.pk))
     _, per_model = Message.objects.filter(pk=message.pk).delete()
     if not per_model.get(Message._meta.label):
         return  # deleted concurrently; that request fixed the counters
@@ -225,6 +247,7 @@ def user_messages_purge(*, user: User) -> None:
     )
     liked.delete()
     Like.objects.filter(message__in=mine.values("pk")).delete()
+    attachments_delete(Attachment.objects.filter(uploader=user))
     # Raw delete: likes, the only relation to a message, went just above, so Django's
     # collector need not load every message into memory to cascade.
     mine._raw_delete(mine.db)
@@ -257,5 +280,6 @@ def chat_messages_delete(sender, *, chat_id: int, **kwargs) -> None:
     and their likes go first, in two set-based statements, rather than through Django's
     cascade, which would load every message of a million-message chat into memory."""
     Like.objects.filter(message__chat_id=chat_id).delete()
+    attachments_delete(Attachment.objects.filter(chat_id=chat_id))
     messages = Message.objects.filter(chat_id=chat_id)
     messages._raw_delete(messages.db)

@@ -6,12 +6,13 @@ the app above chats, so chats' router does not know them)."""
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from messaging.attachments import urls as attachment_urls
 from messaging.views import ChatMessageViewSet, DirectMessageViewSet, MessageViewSet
 
 router = SimpleRouter()
 router.register("messages", MessageViewSet, basename="message")
 
-urlpatterns = router.urls
+urlpatterns = router.urls + attachment_urls.urlpatterns
 
 chat_urlpatterns = [
     path(
@@ -20,6 +21,7 @@ chat_urlpatterns = [
         name="chat-messages",
     ),
     path("read/", ChatMessageViewSet.as_view({"post": "read"}), name="chat-read"),
+    *attachment_urls.chat_urlpatterns,
 ]
 
 user_urlpatterns = [

@@ -21,7 +21,7 @@ from chitchat.throttling import ScopedRateThrottle
 from messaging import selectors, services
 from messaging.pagination import MessageCursorPagination
 from messaging.permissions import CanModerateMessage, IsMessageAuthor
-from messaging.rows import message_body, message_row_of
+from messaging.rows import message_bodies, message_body, message_row_of
 from messaging.serializers import (
     LatestMessageSerializer,
     LikerSerializer,
@@ -112,7 +112,7 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         if not page:
             # Members only see rows: an empty page is a member's empty page, or a 404/403.
             self.get_chat()
-        return self.get_paginated_response([message_body(row) for row in page])
+        return self.get_paginated_response(message_bodies(page))
 
     def create(self, request, chat_id: str):
         serializer = MessageSendSerializer(data=request.data)
@@ -290,7 +290,7 @@ class MessageViewSet(
 
     def _page(self) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        bodies = [message_body(row) for row in page]
+        bodies = message_bodies(list(page))
         if self.action == "latest":
             for body, row in zip(bodies, page, strict=True):
                 body["chat"] = {"id": row["chat_id"], "name": row["chat_name"]}

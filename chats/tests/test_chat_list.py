@@ -132,6 +132,7 @@ def test_member_fields(client_for):
             "like_count": 1,
             "liked_by_me": True,
             "client_id": None,
+            "attachments": [],
         },
         "unread_count": 1,
     }
@@ -280,7 +281,8 @@ def test_list_query_count_is_fixed(client_for, django_assert_num_queries, params
     # (accounts.authentication); the list itself is what is counted.
     assert client.get("/api/v1/users/me/").status_code == 200
 
-    with django_assert_num_queries(2):
+    # The page, its timeline, the last messages' attachments.
+    with django_assert_num_queries(3):
         response = client.get(URL, {"page_size": 200, **params})
 
     assert response.status_code == 200
@@ -303,10 +305,11 @@ def test_detail_query_count_is_fixed(client_for, django_assert_num_queries):
     _many_chats(me)
     chat = Chat.objects.filter(memberships__user=me, last_message_id__isnull=False).first()
     client = client_for(me)
+    assert client.get("/api/v1/users/me/").status_code == 200  # the token's mark cached
 
     # The chat's row (role, read marker, counts, display name), then its timeline (the last
-    # message with liked_by_me and the unread count).
-    with django_assert_num_queries(2):
+    # message with liked_by_me and the unread count), and that message's attachments.
+    with django_assert_num_queries(3):
         response = client.get(f"{URL}{chat.pk}/")
 
     assert response.status_code == 200

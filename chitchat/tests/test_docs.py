@@ -3,10 +3,12 @@
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from messaging.tests.attachment_files import image_bytes
 
 URL_IN_PAGE = re.compile(r"""\b(?:src|href|spec-url|url)\s*[=:]\s*["']([^"']+)["']""", re.I)
 ABSOLUTE_URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-\[\]:]+""")
@@ -108,7 +110,7 @@ def test_browsable_api_post_form_works_with_csrf(browser):
 
 
 @pytest.fixture
-def world(browser, client_for):
+def world(browser, client_for, settings, tmp_path):
     """Through the API: a chat the browser user owns with a liked message, another member,
     and a direct chat. Returns the values for every path parameter of the schema."""
     other = UserFactory()
@@ -118,12 +120,19 @@ def world(browser, client_for):
     api.post(f"/api/v1/messages/{message['id']}/like/")
     api.post("/api/v1/chats/direct/", {"user_id": other.pk})
     invite = api.get(f"/api/v1/chats/{chat['id']}/invite/").json()
+    settings.MEDIA_ROOT = tmp_path
+    attachment = api.post(
+        f"/api/v1/chats/{chat['id']}/attachments/",
+        {"file": SimpleUploadedFile("a.png", image_bytes("PNG"))},
+        format="multipart",
+    ).json()
     return {
         "chats": chat["id"],
         "messages": message["id"],
         "users": other.pk,
         "members": other.pk,
         "invites": invite["code"],
+        "attachments": attachment["id"],
     }
 
 
@@ -152,6 +161,11 @@ def test_browsable_api_renders_every_endpoint(browser, world):
     for path, operations in sorted(paths.items()):
         url = fill_path(path, world)
         response = browser.get(url, HTTP_ACCEPT="text/html")
+        if path.startswith("/api/v1/attachments/"):
+            # The file itself, whatever the browser accepts: never an HTML page.
+            if (response.status_code, response["Content-Type"]) != (200, "image/png"):
+                failures.append((url, response.status_code, response["Content-Type"]))
+            continue
         expected = 200 if "get" in operations else 405
         if response.status_code != expected or not response["Content-Type"].startswith("text/html"):
             failures.append((url, response.status_code, response.content[:300]))

@@ -70,6 +70,7 @@ def message_data(message) -> dict:
         "edited_at": message.edited_at and message.edited_at.isoformat().replace("+00:00", "Z"),
         "like_count": message.like_count,
         "client_id": message.client_id,
+        "attachments": [],
     }
 
 
@@ -79,7 +80,7 @@ async def test_message_created_and_updated():
     async with Sockets() as sockets:
         await open_all(sockets, w)
         data = await sync_to_async(message_data)(w.message)
-        assert "liked_by_me" not in message_event_body(w.message)
+        assert "liked_by_me" not in await sync_to_async(message_event_body)(w.message)
 
         await committed(events.message_created, w.message)
         frame = {"type": "message.created", "chat_id": w.chat.pk, "data": data}

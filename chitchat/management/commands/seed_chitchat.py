@@ -23,6 +23,8 @@ from accounts.models import User
 from chats.models import Chat, Membership
 from chats.services import chat_create, direct_chat_get_or_create
 from chitchat import bulkload
+from messaging.attachments.models import Attachment
+from messaging.attachments.services import attachments_delete
 from messaging.models import Like, Message
 from messaging.services import chat_mark_read, message_like, message_send
 
@@ -168,8 +170,9 @@ class Command(BaseCommand):
         )
 
     def reset(self) -> None:
-        tables = [model._meta.db_table for model in (Like, Message, Membership, Chat)]
+        tables = [model._meta.db_table for model in (Attachment, Like, Message, Membership, Chat)]
         with transaction.atomic(), connection.cursor() as cursor:
+            attachments_delete(Attachment.objects.all())  # rows now, files once committed
             if connection.vendor == "postgresql":  # TRUNCATE: instant on a million rows
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE wants none pending
                 cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
