@@ -91,7 +91,7 @@ class AttachmentViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Download an attachment",
         parameters=[ATTACHMENT_ID],
-        responses={200: FILE, **ERRORS},
+        responses={(200, "*/*"): FILE, **ERRORS},
     )
     def retrieve(self, request, pk: str):
         attachment = attachment_for_download(user=request.user, pk=int(pk))
@@ -105,7 +105,7 @@ class AttachmentViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="An image attachment scaled to fit 320x320 (images only)",
         parameters=[ATTACHMENT_ID],
-        responses={200: FILE, **ERRORS},
+        responses={(200, "*/*"): FILE, **ERRORS},
     )
     @action(detail=True, methods=["get"])
     def thumbnail(self, request, pk: str):
