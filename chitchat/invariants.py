@@ -43,3 +43,36 @@ def check_invariants() -> list[str]:
             f"{message['like_rows']} likes"
         )
     return problems
+
+
+# ---------------------------------------------------------------------------------------
+# 1.1 rich messages (helper "rich"): reaction_count and reply_count against their rows.
+# Kept separate from check_invariants so it can be merged into the final checker as is.
+# ---------------------------------------------------------------------------------------
+def check_rich_message_counters() -> list[str]:
+    """Message.reaction_count against its reactions, Message.reply_count against the
+    messages that answer it."""
+    from chats.rows import count_subquery
+    from messaging.models import Reaction
+
+    problems = []
+    messages = (
+        Message.objects.annotate(
+            reaction_rows=count_subquery(Reaction.objects.filter(message=OuterRef("pk"))),
+            reply_rows=count_subquery(Message.objects.filter(reply_to=OuterRef("pk"))),
+        )
+        .filter(~Q(reaction_count=F("reaction_rows")) | ~Q(reply_count=F("reply_rows")))
+        .values("pk", "reaction_count", "reaction_rows", "reply_count", "reply_rows")
+    )
+    for message in messages:
+        if message["reaction_count"] != message["reaction_rows"]:
+            problems.append(
+                f"message {message['pk']}: reaction_count {message['reaction_count']}, "
+                f"{message['reaction_rows']} reactions"
+            )
+        if message["reply_count"] != message["reply_rows"]:
+            problems.append(
+                f"message {message['pk']}: reply_count {message['reply_count']}, "
+                f"{message['reply_rows']} replies"
+            )
+    return problems

@@ -58,6 +58,9 @@ _MESSAGE = {
     "like_count": 2,
     "liked_by_me": True,
     "client_id": "c-5f2b1",
+    "reply_to": {"id": 1040, "author": {"id": 9, "username": "charles"}, "body": "Ready?"},
+    "reply_count": 0,
+    "reactions": [{"emoji": "👍", "count": 2, "me": True}],
 }
 _USER_FULL = {
     **_ADA,

@@ -32,3 +32,10 @@ def message_liked(*, message, user, liked: bool) -> None:
     data = {"id": message.pk, "like_count": message.like_count, "user": user_ref(user)}
     data["liked"] = liked
     live.chat_event(chat_id=message.chat_id, type="message.liked", data=data)
+
+
+def message_reacted(*, reaction, count: int, reacted: bool) -> None:
+    """`reaction`: a Reaction with `message` (or its chat_id) and `user` loaded."""
+    data = {"id": reaction.message_id, "emoji": reaction.emoji, "count": count}
+    data.update(user=user_ref(reaction.user), reacted=reacted)
+    live.chat_event(chat_id=reaction.message.chat_id, type="message.reacted", data=data)

@@ -1,4 +1,4 @@
-"""Messages and likes."""
+"""Messages, likes, and (1.1) reactions and replies."""
 
 from django.conf import settings
 from django.db import models
@@ -25,6 +25,20 @@ class Message(models.Model):
     client_id = models.CharField(max_length=64, null=True, blank=True)
     # Denormalised with F() by messaging.services so lists need no COUNT per row.
     like_count = models.PositiveIntegerField(default=0)
+    # 1.1 replies: no database constraint, so a reply keeps the id of a deleted parent (shown
+    # as `{id, author: null, body: null, deleted: true}`). reply_count counts live replies.
+    reply_to = models.ForeignKey(
+        "self",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
+    reply_count = models.PositiveIntegerField(default=0)
+    # 1.1 reactions: how many Reaction rows the message has, so a page only looks reactions
+    # up for the messages that have some.
+    reaction_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -42,6 +56,11 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["chat", "id"], name="message_chat_id_idx"),
             models.Index(fields=["author", "id"], name="message_author_id_idx"),
+            models.Index(
+                fields=["reply_to", "id"],
+                condition=Q(reply_to__isnull=False),
+                name="message_reply_to_id_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -62,3 +81,30 @@ class Like(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} likes {self.message_id}"
+
+
+REACTION_EMOJI_MAX_LENGTH = 32  # code points: the longest ZWJ and tag sequences are ~10
+REACTIONS_MAX_DISTINCT = 20  # distinct emoji on one message (a 21st is a 409)
+
+
+class Reaction(models.Model):
+    """A user's reaction with one emoji to a message (1.1)."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reactions", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions"
+    )
+    emoji = models.CharField(max_length=REACTION_EMOJI_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="reaction_unique"),
+        ]
+        # A message's reactions in first-use order, and each emoji's users oldest first.
+        indexes = [models.Index(fields=["message", "emoji", "id"], name="reaction_emoji_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} reacts {self.emoji} to {self.message_id}"

@@ -10,12 +10,24 @@ building model instances was most of a page's cost.
 
 from collections import defaultdict
 
-from django.db.models import Exists, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Substr
 
 from chats.models import Membership
 from chats.rows import count_subquery, iso_datetime
-from messaging.models import Like, Message
+from messaging.models import Like, Message, Reaction
 
 MESSAGE_COLUMNS = (
     "id",
@@ -27,7 +39,12 @@ MESSAGE_COLUMNS = (
     "edited_at",
     "like_count",
     "client_id",
+    # 1.1 replies and reactions (message_bodies fills `reply_to` and `reactions` per page)
+    "reply_to_id",
+    "reply_count",
+    "reaction_count",
 )
+REPLY_PREVIEW_LENGTH = 200
 
 
 def message_rows(messages: QuerySet[Message], *extra: str, user_id: int) -> QuerySet:
@@ -55,7 +72,70 @@ def message_body(row: dict) -> dict:
         "like_count": row["like_count"],
         "liked_by_me": bool(row.get("liked_by_me", False)),
         "client_id": row["client_id"],
+        "reply_to": None,  # filled by message_bodies
+        "reply_count": row["reply_count"],
+        "reactions": [],  # filled by message_bodies
     }
+
+
+def message_bodies(rows, *, user_id: int | None) -> list[dict]:
+    """The bodies of message rows, with `reply_to` and `reactions` filled in for the whole
+    page at once: one query for the parents' previews when some row is a reply, one for the
+    reactions when some row has any (`me` for `user_id`; None leaves `me` out, as events do).
+    """
+    rows = list(rows)
+    bodies = [message_body(row) for row in rows]
+    _fill_reply_to(rows, bodies)
+    _fill_reactions(rows, bodies, user_id=user_id)
+    return bodies
+
+
+def _fill_reply_to(rows: list[dict], bodies: list[dict]) -> None:
+    parent_ids = {row["reply_to_id"] for row in rows if row.get("reply_to_id")}
+    if not parent_ids:
+        return
+    parents = {
+        parent["id"]: {
+            "id": parent["id"],
+            "author": {"id": parent["author_id"], "username": parent["author__username"]},
+            "body": parent["preview"],
+        }
+        for parent in Message.objects.filter(pk__in=parent_ids).values(
+            "id", "author_id", "author__username", preview=Substr("body", 1, REPLY_PREVIEW_LENGTH)
+        )
+    }
+    for body, row in zip(bodies, rows, strict=True):
+        parent_id = row.get("reply_to_id")
+        if parent_id:
+            body["reply_to"] = parents.get(
+                parent_id, {"id": parent_id, "author": None, "body": None, "deleted": True}
+            )
+
+
+def _fill_reactions(rows: list[dict], bodies: list[dict], *, user_id: int | None) -> None:
+    ids = [row["id"] for row in rows if row.get("reaction_count")]
+    if not ids:
+        return
+    grouped = (
+        Reaction.objects.filter(message_id__in=ids)
+        .values("message_id", "emoji")
+        .annotate(count=Count("id"), first=Min("id"))
+        .order_by("message_id", "first")
+    )
+    if user_id is not None:
+        # MAX over a 0/1 flag: portable (no bool_or on SQLite).
+        grouped = grouped.annotate(
+            me=Max(Case(When(user_id=user_id, then=Value(1)), default=Value(0)))
+        )
+    per_message: dict[int, list[dict]] = defaultdict(list)
+    for group in grouped:
+        reaction = {"emoji": group["emoji"], "count": group["count"]}
+        if user_id is not None:
+            reaction["me"] = bool(group["me"])
+        per_message[group["message_id"]].append(reaction)
+    for body in bodies:
+        if body["id"] in per_message:
+            body["reactions"] = per_message[body["id"]]
 
 
 # The body's field names in order, read off message_body itself: the schema's component
@@ -76,9 +156,14 @@ def message_event_body(message: Message | dict) -> dict:
     """What message.created/updated carry: the body without `liked_by_me` (per reader).
     `message`: an instance, or a message_rows row."""
     row = message if isinstance(message, dict) else message_row_of(message)
-    body = message_body(row)
+    (body,) = message_bodies([row], user_id=None)
     del body["liked_by_me"]
     return body
+
+
+def message_body_of(message: Message, *, user_id: int, liked_by_me: bool = False) -> dict:
+    """The body of one message instance (its author loaded), as `user_id` sees it."""
+    return message_bodies([message_row_of(message, liked_by_me=liked_by_me)], user_id=user_id)[0]
 
 
 # ---------------------------------------------------------------------------------------
@@ -112,8 +197,9 @@ def chat_timeline(*, user, rows: list[dict], bodies: list[dict]) -> None:
             user_id=user.pk,
         )
     }
+    last_bodies = dict(zip(found, message_bodies(found.values(), user_id=user.pk), strict=True))
     for body, row in zip(bodies, rows, strict=True):
         last = found.get(row["id"]) if row["my_role"] is not None else None
         if last is not None and last["id"] == row["last_message_id"]:
-            body["last_message"] = message_body(last)
+            body["last_message"] = last_bodies[row["id"]]
             body["unread_count"] = last["unread_count"]

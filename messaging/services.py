@@ -14,14 +14,16 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Valu
 from django.db.models.functions import Coalesce
 from django.dispatch import receiver
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
 from chats.models import Chat, Membership
+from chats.rows import count_subquery
 from chats.services import direct_chat_get_or_create
 from chats.signals import chat_deleting
 from messaging import events
-from messaging.models import Like, Message
+from messaging.models import REACTIONS_MAX_DISTINCT, Like, Message, Reaction
 
 NOT_A_MEMBER = "You are not a member of this chat."
 
@@ -67,7 +69,12 @@ def _newest_message_id(chat_id: int) -> int | None:
 
 @transaction.atomic
 def message_send(
-    *, chat: Chat, author: User, body: str, client_id: str | None = None
+    *,
+    chat: Chat,
+    author: User,
+    body: str,
+    client_id: str | None = None,
+    reply_to: int | None = None,
 ) -> tuple[Message, bool]:
     """Store a message; return (message, created). Idempotent on (author, chat, client_id).
 
@@ -90,7 +97,15 @@ def message_send(
         )
         if existing is not None:
             return existing, False
-    message = Message.objects.create(chat=locked, author=author, body=body, client_id=client_id)
+    if reply_to is not None:
+        # Under the chat lock: the parent cannot be deleted between this check and the
+        # reply_count update below (message_delete takes the same lock).
+        if not Message.objects.filter(pk=reply_to, chat_id=locked.pk).exists():
+            raise ValidationError({"reply_to": ["No such message in this chat."]})
+        Message.objects.filter(pk=reply_to).update(reply_count=F("reply_count") + 1)
+    message = Message.objects.create(
+        chat=locked, author=author, body=body, client_id=client_id, reply_to_id=reply_to
+    )
     Chat.objects.filter(pk=locked.pk).update(
         message_count=F("message_count") + 1,
         last_message_id=message.pk,
@@ -102,13 +117,18 @@ def message_send(
 
 @transaction.atomic
 def direct_message_send(
-    *, author: User, recipient: User, body: str, client_id: str | None = None
+    *,
+    author: User,
+    recipient: User,
+    body: str,
+    client_id: str | None = None,
+    reply_to: int | None = None,
 ) -> tuple[Message, bool]:
     """Send into the direct chat of the pair, creating the chat first if needed."""
     if recipient.pk == author.pk:
         raise ValidationError({"user_id": ["You cannot send a direct message to yourself."]})
     chat, _ = direct_chat_get_or_create(user=author, other=recipient)
-    return message_send(chat=chat, author=author, body=body, client_id=client_id)
+    return message_send(chat=chat, author=author, body=body, client_id=client_id, reply_to=reply_to)
 
 
 @transaction.atomic
@@ -137,6 +157,9 @@ def message_delete(*, message: Message) -> None:
     if chat.last_message_id in (None, message.pk):
         fields["last_message_id"] = _newest_message_id(chat.pk)
     Chat.objects.filter(pk=chat.pk).update(**fields)
+    if message.reply_to_id is not None:
+        # The parent may be gone already (then nothing to update).
+        Message.objects.filter(pk=message.reply_to_id).update(reply_count=F("reply_count") - 1)
     events.message_deleted(chat_id=chat.pk, message_id=message.pk)
 
 
@@ -173,6 +196,86 @@ def message_unlike(*, message: Message, user: User) -> Message:
     return message
 
 
+# ---------------------------------------------------------------------------------------
+# 1.1 reactions
+# ---------------------------------------------------------------------------------------
+class TooManyReactions(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = f"A message has at most {REACTIONS_MAX_DISTINCT} different reactions."
+    default_code = "too_many_reactions"
+
+
+def _current_reaction_count(message: Message) -> int:
+    return (
+        Message.objects.filter(pk=message.pk).values_list("reaction_count", flat=True).first() or 0
+    )
+
+
+def _emoji_count(*, message_id: int, emoji: str) -> int:
+    return Reaction.objects.filter(message_id=message_id, emoji=emoji).count()
+
+
+@transaction.atomic
+def message_react(*, message: Message, user: User, emoji: str) -> Message:
+    """React once with `emoji`; again changes nothing. Under the chat lock (membership decided
+    there), so the distinct-emoji limit and reaction_count hold under concurrency."""
+    user = _lock_chat_as_member(chat_id=message.chat_id, user_id=user.pk).user
+    if Reaction.objects.filter(message_id=message.pk, user=user, emoji=emoji).exists():
+        return message
+    used = set(
+        Reaction.objects.filter(message_id=message.pk).values_list("emoji", flat=True).distinct()
+    )
+    if emoji not in used and len(used) >= REACTIONS_MAX_DISTINCT:
+        raise TooManyReactions()
+    # Counted first: a message deleted meanwhile is a 404, not a foreign key error.
+    if not Message.objects.filter(pk=message.pk).update(reaction_count=F("reaction_count") + 1):
+        raise NotFound("No such message.")
+    reaction = Reaction.objects.create(message=message, user=user, emoji=emoji)
+    message.reaction_count = _current_reaction_count(message)
+    count = _emoji_count(message_id=message.pk, emoji=emoji)
+    events.message_reacted(reaction=reaction, count=count, reacted=True)
+    return message
+
+
+@transaction.atomic
+def message_unreact(*, message: Message, user: User, emoji: str) -> Message:
+    """Take the caller's reaction with `emoji` back, if there is one."""
+    _lock_chat(message.chat_id)
+    reaction = (
+        Reaction.objects.select_related("user")
+        .filter(message_id=message.pk, user=user, emoji=emoji)
+        .first()
+    )
+    if reaction is None:
+        return message
+    reaction.message = message
+    Reaction.objects.filter(pk=reaction.pk).delete()
+    Message.objects.filter(pk=message.pk).update(reaction_count=F("reaction_count") - 1)
+    message.reaction_count = _current_reaction_count(message)
+    count = _emoji_count(message_id=message.pk, emoji=emoji)
+    events.message_reacted(reaction=reaction, count=count, reacted=False)
+    return message
+
+
+def _reactions_purge(*, user: User, mine, theirs: list[Reaction]) -> list[tuple[Reaction, int]]:
+    """Delete the user's reactions and those on their messages (chat rows already locked);
+    return (reaction, emoji count after) for each of `theirs` (the user's reactions on
+    others' messages, `message` joined), in a fixed number of statements."""
+    own = Reaction.objects.filter(message=OuterRef("pk"), user=user)
+    Message.objects.filter(pk__in={r.message_id for r in theirs}).update(
+        reaction_count=F("reaction_count") - count_subquery(own)
+    )
+    Reaction.objects.filter(user=user).delete()
+    Reaction.objects.filter(message__in=mine.values("pk")).delete()
+    counts = {
+        (row["message_id"], row["emoji"]): row["n"]
+        for row in Reaction.objects.filter(message_id__in={r.message_id for r in theirs})
+        .values("message_id", "emoji")
+        .annotate(n=Count("id"))
+    }
+    return [(r, counts.get((r.message_id, r.emoji), 0)) for r in theirs]
+
+
 @transaction.atomic
 def chat_mark_read(*, chat: Chat, user: User, message_id: int) -> None:
     """Move the caller's read marker forward to `message_id` (never back)."""
@@ -207,7 +310,17 @@ def user_messages_purge(*, user: User) -> None:
         .exclude(author=user)
         .only("id", "chat_id", "like_count")
     )
-    chat_ids = sorted(set(purged) | {message.chat_id for message in unliked})
+    reacted = list(
+        Reaction.objects.filter(user=user)
+        .exclude(message__author=user)
+        .select_related("user", "message")
+        .only("id", "emoji", "user__username", "message__id", "message__chat_id")
+    )
+    chat_ids = sorted(
+        set(purged)
+        | {message.chat_id for message in unliked}
+        | {reaction.message.chat_id for reaction in reacted}
+    )
     list(
         Chat.objects.select_for_update()
         .filter(pk__in=chat_ids)
@@ -220,6 +333,10 @@ def user_messages_purge(*, user: User) -> None:
     )
     liked.delete()
     Like.objects.filter(message__in=mine.values("pk")).delete()
+    unreacted = _reactions_purge(user=user, mine=mine, theirs=reacted)
+    replied_to = list(
+        mine.filter(reply_to__isnull=False).values_list("reply_to_id", flat=True).distinct()
+    )
     # Raw delete: likes, the only relation to a message, went just above, so Django's
     # collector need not load every message into memory to cascade.
     mine._raw_delete(mine.db)
@@ -239,9 +356,14 @@ def user_messages_purge(*, user: User) -> None:
             ),
             last_message_id=Subquery(remaining.order_by("-id").values("id")[:1]),
         )
+    if replied_to:
+        replies = Message.objects.filter(reply_to=OuterRef("pk"))
+        Message.objects.filter(pk__in=replied_to).update(reply_count=count_subquery(replies))
     for message in unliked:
         message.like_count -= 1
         events.message_liked(message=message, user=user, liked=False)
+    for reaction, count in unreacted:
+        events.message_reacted(reaction=reaction, count=count, reacted=False)
     for chat_id, message_ids in purged.items():
         events.messages_deleted(chat_id=chat_id, message_ids=message_ids)
 
@@ -252,5 +374,6 @@ def chat_messages_delete(sender, *, chat_id: int, **kwargs) -> None:
     and their likes go first, in two set-based statements, rather than through Django's
     cascade, which would load every message of a million-message chat into memory."""
     Like.objects.filter(message__chat_id=chat_id).delete()
+    Reaction.objects.filter(message__chat_id=chat_id).delete()
     messages = Message.objects.filter(chat_id=chat_id)
     messages._raw_delete(messages.db)

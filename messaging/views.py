@@ -21,7 +21,7 @@ from chitchat.throttling import ScopedRateThrottle
 from messaging import selectors, services
 from messaging.pagination import MessageCursorPagination
 from messaging.permissions import CanModerateMessage, IsMessageAuthor
-from messaging.rows import message_body, message_row_of
+from messaging.rows import message_bodies, message_body_of
 from messaging.serializers import (
     LatestMessageSerializer,
     LikerSerializer,
@@ -30,6 +30,8 @@ from messaging.serializers import (
     MessageListQuerySerializer,
     MessageSendSerializer,
     MessageSerializer,
+    ReactionGroupSerializer,
+    ReactionRequestSerializer,
 )
 
 # Largest id a 64-bit primary key holds; longer digit strings are not ids (404, not a 500).
@@ -112,7 +114,7 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         if not page:
             # Members only see rows: an empty page is a member's empty page, or a 404/403.
             self.get_chat()
-        return self.get_paginated_response([message_body(row) for row in page])
+        return self.get_paginated_response(message_bodies(page, user_id=request.user.pk))
 
     def create(self, request, chat_id: str):
         serializer = MessageSendSerializer(data=request.data)
@@ -203,6 +205,18 @@ class DirectMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         summary="Messages others sent to the caller in direct chats, newest first",
         responses={200: MessageSerializer(many=True)},
     ),
+    replies=extend_schema(
+        summary="The messages that answer a message, oldest first",
+        parameters=[MESSAGE_ID],
+        responses={200: MessageSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    reaction=extend_schema(
+        summary="Take back the caller's reaction with an emoji (percent-encoded)",
+        description="Removing a reaction that is not there changes nothing.",
+        parameters=[MESSAGE_ID, OpenApiParameter("emoji", str, OpenApiParameter.PATH)],
+        request=None,
+        responses={200: MessageSerializer, 403: ERRORS[403], 404: ERRORS[404]},
+    ),
 )
 class MessageViewSet(
     mixins.RetrieveModelMixin,
@@ -228,6 +242,8 @@ class MessageViewSet(
         return selectors.messages_visible_to(user)
 
     def get_serializer_class(self):
+        if self.action == "reactions":
+            return ReactionRequestSerializer
         if self.action == "latest":
             return LatestMessageSerializer
         if self.action == "likes":
@@ -241,7 +257,7 @@ class MessageViewSet(
             extra = [IsMessageAuthor()]
         elif self.action == "destroy":
             extra = [(IsMessageAuthor | CanModerateMessage)()]
-        elif self.action in ("retrieve", "like", "likes"):
+        elif self.action in ("retrieve", "like", "likes", "reactions", "reaction", "replies"):
             extra = [IsChatMember()]
         else:
             extra = []
@@ -249,13 +265,13 @@ class MessageViewSet(
 
     def retrieve(self, request, pk: str):
         message = self.get_object()
-        return Response(message_body(message_row_of(message, liked_by_me=message.liked_by_me)))
+        return Response(_body(request, message, liked_by_me=message.liked_by_me))
 
     def partial_update(self, request, pk: str):
         message = self.get_object()
         data = _valid(MessageBodySerializer, request)
         message = services.message_edit(message=message, body=data["body"])
-        return Response(message_body(message_row_of(message, liked_by_me=message.liked_by_me)))
+        return Response(_body(request, message, liked_by_me=message.liked_by_me))
 
     def perform_destroy(self, instance) -> None:
         services.message_delete(message=instance)
@@ -268,13 +284,57 @@ class MessageViewSet(
         else:
             message = services.message_unlike(message=message, user=request.user)
         liked = request.method == "POST"
-        return Response(message_body(message_row_of(message, liked_by_me=liked)))
+        return Response(_body(request, message, liked_by_me=liked))
 
     @action(detail=True, methods=["get"])
     def likes(self, request, pk: str):
         message = self.get_object()
         page = self.paginate_queryset(selectors.message_likers(message))
         return self.get_paginated_response(LikerSerializer(page, many=True).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A message's reactions by emoji, each with its first 100 users",
+        parameters=[MESSAGE_ID],
+        responses={200: ReactionGroupSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="React to a message with one emoji (again changes nothing)",
+        parameters=[MESSAGE_ID],
+        request=ReactionRequestSerializer,
+        responses={
+            200: MessageSerializer,
+            400: ERRORS[400],
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: OpenApiResponse(description="A 21st emoji (code too_many_reactions)."),
+        },
+    )
+    @action(detail=True, methods=["get", "post"])
+    def reactions(self, request, pk: str):
+        message = self.get_object()
+        if request.method == "GET":
+            source = selectors.message_reaction_groups_source(message)
+            page = self.paginator.paginate_source(source, request, descending=False)
+            # The id (the emoji's first reaction) is only the cursor's position.
+            groups = [{key: row[key] for key in ("emoji", "count", "users")} for row in page]
+            return self.get_paginated_response(groups)
+        data = _valid(ReactionRequestSerializer, request)
+        message = services.message_react(message=message, user=request.user, emoji=data["emoji"])
+        return Response(_body(request, message, liked_by_me=message.liked_by_me))
+
+    @action(detail=True, methods=["delete"], url_path=r"reactions/(?P<emoji>[^/]+)")
+    def reaction(self, request, pk: str, emoji: str):
+        message = self.get_object()
+        message = services.message_unreact(message=message, user=request.user, emoji=emoji)
+        return Response(_body(request, message, liked_by_me=message.liked_by_me))
+
+    @action(detail=True, methods=["get"])
+    def replies(self, request, pk: str):
+        message = self.get_object()
+        page = self.paginate_queryset(selectors.message_replies(message, request.user))
+        return self.get_paginated_response(message_bodies(page, user_id=request.user.pk))
 
     @action(detail=False, methods=["get"])
     def mine(self, request):
@@ -290,11 +350,15 @@ class MessageViewSet(
 
     def _page(self) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        bodies = [message_body(row) for row in page]
+        bodies = message_bodies(page, user_id=self.request.user.pk)
         if self.action == "latest":
             for body, row in zip(bodies, page, strict=True):
                 body["chat"] = {"id": row["chat_id"], "name": row["chat_name"]}
         return self.get_paginated_response(bodies)
+
+
+def _body(request, message, *, liked_by_me: bool) -> dict:
+    return message_body_of(message, user_id=request.user.pk, liked_by_me=liked_by_me)
 
 
 def _valid(serializer_class, request) -> dict:
@@ -309,6 +373,6 @@ def _message_response(message, *, created: bool) -> Response:
         # A replay returns the stored message as a read would show it to its author.
         liked = message.likes.filter(user_id=message.author_id).exists()
     return Response(
-        message_body(message_row_of(message, liked_by_me=liked)),
+        message_body_of(message, user_id=message.author_id, liked_by_me=liked),
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
     )

@@ -135,6 +135,9 @@ def test_member_fields(client_for):
             "like_count": 0,
             "liked_by_me": True,
             "client_id": None,
+            "reply_to": None,
+            "reply_count": 0,
+            "reactions": [],
         },
         "unread_count": 1,
     }

@@ -35,6 +35,9 @@ CONTRACT = {
     "/api/v1/messages/{}/": {"get", "patch", "delete"},
     "/api/v1/messages/{}/like/": {"post", "delete"},
     "/api/v1/messages/{}/likes/": {"get"},
+    "/api/v1/messages/{}/reactions/": {"get", "post"},
+    "/api/v1/messages/{}/reactions/{}/": {"delete"},
+    "/api/v1/messages/{}/replies/": {"get"},
     "/api/v1/messages/mine/": {"get"},
     "/api/v1/messages/latest/": {"get"},
     "/api/v1/messages/inbox/": {"get"},
@@ -58,6 +61,8 @@ LISTS = {
     "/api/v1/messages/mine/",
     "/api/v1/messages/latest/",
     "/api/v1/messages/inbox/",
+    "/api/v1/messages/{}/reactions/",
+    "/api/v1/messages/{}/replies/",
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -177,6 +182,9 @@ def test_message_schema_matches_the_contract(schema, operations):
         "like_count",
         "liked_by_me",
         "client_id",
+        "reply_to",
+        "reply_count",
+        "reactions",
     }
 
 

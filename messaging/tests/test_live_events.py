@@ -69,6 +69,9 @@ def message_data(message) -> dict:
         "edited_at": message.edited_at and message.edited_at.isoformat().replace("+00:00", "Z"),
         "like_count": message.like_count,
         "client_id": message.client_id,
+        "reply_to": None,
+        "reply_count": 0,
+        "reactions": [],
     }
 
 

@@ -31,6 +31,9 @@ def test_member_sends_and_chat_counters_follow(
         "like_count": 0,
         "liked_by_me": False,
         "client_id": "c-1",
+        "reply_to": None,
+        "reply_count": 0,
+        "reactions": [],
     }
     assert body["created_at"].endswith("Z")
     group.refresh_from_db()

@@ -1,0 +1,59 @@
+"""1.1 reactions under concurrency on PostgreSQL (real threads and connections): the chat row
+lock in messaging.services.message_react serialises a message's reactions."""
+
+import pytest
+
+from accounts.tests.factories import UserFactory
+from chats.tests.factories import group_chat
+from chitchat.invariants import check_rich_message_counters
+from messaging.models import Message, Reaction
+from messaging.services import message_send
+from messaging.tests.test_concurrency import run_threads
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _poster(client, message_id, emoji, statuses):
+    def run():
+        url = f"/api/v1/messages/{message_id}/reactions/"
+        statuses.append(client.post(url, {"emoji": emoji}, format="json").status_code)
+
+    return run
+
+
+def test_two_users_same_emoji_count_twice_one_user_twice_counts_once(client_for):
+    owner, first, second = UserFactory(), UserFactory(), UserFactory()
+    chat = group_chat(owner, members=[first, second])
+    message = message_send(chat=chat, author=owner, body="react")[0]
+    statuses: list[int] = []
+    targets = [
+        _poster(client_for(first), message.pk, "👍", statuses),
+        _poster(client_for(second), message.pk, "👍", statuses),
+        # The same user twice at once (two devices).
+        _poster(client_for(owner), message.pk, "🎉", statuses),
+        _poster(client_for(owner), message.pk, "🎉", statuses),
+    ]
+    assert run_threads(targets) == []
+    assert statuses == [200] * 4
+    body = client_for(owner).get(f"/api/v1/messages/{message.pk}/").json()
+    assert sorted((r["emoji"], r["count"]) for r in body["reactions"]) == [("🎉", 1), ("👍", 2)]
+    assert Message.objects.get(pk=message.pk).reaction_count == 3
+    assert check_rich_message_counters() == []
+
+
+def test_racing_for_the_20th_distinct_emoji_one_gets_409(client_for):
+    owner, first, second = UserFactory(), UserFactory(), UserFactory()
+    chat = group_chat(owner, members=[first, second])
+    message = message_send(chat=chat, author=owner, body="react")[0]
+    used = list("😀😁😂🤣😃😄😅😆😉😊😋😎😍😘🥰😗😙😚🙂")
+    Reaction.objects.bulk_create(Reaction(message=message, user=owner, emoji=e) for e in used)
+    Message.objects.filter(pk=message.pk).update(reaction_count=len(used))
+    statuses: list[int] = []
+    targets = [
+        _poster(client_for(first), message.pk, "🤔", statuses),
+        _poster(client_for(second), message.pk, "🤯", statuses),
+    ]
+    assert run_threads(targets) == []
+    assert sorted(statuses) == [200, 409]
+    assert Reaction.objects.filter(message=message).values("emoji").distinct().count() == 20
+    assert check_rich_message_counters() == []
