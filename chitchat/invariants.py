@@ -4,7 +4,7 @@ Chat.message_count and Chat.last_message against the chat's messages, Message.li
 against its likes. `check_invariants()` lists every disagreement found (empty when all agree).
 """
 
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from chats.models import Chat
@@ -76,3 +76,17 @@ def check_rich_message_counters() -> list[str]:
                 f"{message['reply_rows']} replies"
             )
     return problems
+
+
+def check_rich_message_pins() -> list[str]:
+    """Message.pinned is true exactly when the message has a Pin (of its own chat)."""
+    from messaging.models import Pin
+
+    pinned = Pin.objects.filter(message=OuterRef("pk"), chat=OuterRef("chat"))
+    wrong = Message.objects.alias(has_pin=Exists(pinned)).filter(
+        Q(pinned=True, has_pin=False) | Q(pinned=False, has_pin=True)
+    )
+    return [
+        f"message {pk}: pinned flag disagrees with its pin"
+        for pk in wrong.values_list("pk", flat=True)
+    ]

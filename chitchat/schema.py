@@ -61,6 +61,7 @@ _MESSAGE = {
     "reply_to": {"id": 1040, "author": {"id": 9, "username": "charles"}, "body": "Ready?"},
     "reply_count": 0,
     "reactions": [{"emoji": "👍", "count": 2, "me": True}],
+    "pinned": False,
 }
 _USER_FULL = {
     **_ADA,

@@ -39,3 +39,8 @@ def message_reacted(*, reaction, count: int, reacted: bool) -> None:
     data = {"id": reaction.message_id, "emoji": reaction.emoji, "count": count}
     data.update(user=user_ref(reaction.user), reacted=reacted)
     live.chat_event(chat_id=reaction.message.chat_id, type="message.reacted", data=data)
+
+
+def message_pinned(*, message, by, pinned: bool) -> None:
+    data = {"id": message.pk, "pinned": pinned, "by": user_ref(by)}
+    live.chat_event(chat_id=message.chat_id, type="message.pinned", data=data)

@@ -35,10 +35,14 @@ class Message(models.Model):
         blank=True,
         related_name="replies",
     )
-    reply_count = models.PositiveIntegerField(default=0)
+    # Database defaults too: bulk loaders writing raw rows (seed_chitchat) need not name them.
+    reply_count = models.PositiveIntegerField(default=0, db_default=0)
     # 1.1 reactions: how many Reaction rows the message has, so a page only looks reactions
     # up for the messages that have some.
-    reaction_count = models.PositiveIntegerField(default=0)
+    reaction_count = models.PositiveIntegerField(default=0, db_default=0)
+    # 1.1 pins: true while a Pin row exists (both written by messaging.services, under the
+    # chat lock); the column lets a page show `pinned` without a lookup per row.
+    pinned = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [
@@ -85,6 +89,7 @@ class Like(models.Model):
 
 REACTION_EMOJI_MAX_LENGTH = 32  # code points: the longest ZWJ and tag sequences are ~10
 REACTIONS_MAX_DISTINCT = 20  # distinct emoji on one message (a 21st is a 409)
+PINS_MAX = 50  # pinned messages in one chat (a 51st is a 409)
 
 
 class Reaction(models.Model):
@@ -108,3 +113,22 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} reacts {self.emoji} to {self.message_id}"
+
+
+class Pin(models.Model):
+    """A pinned message (1.1). Its id orders a chat's pins: most recently pinned first."""
+
+    chat = models.ForeignKey(
+        "chats.Chat", on_delete=models.CASCADE, related_name="pins", db_index=False
+    )
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="pin")
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["chat", "id"], name="pin_chat_id_idx")]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} pinned in chat {self.chat_id}"

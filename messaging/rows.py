@@ -43,6 +43,7 @@ MESSAGE_COLUMNS = (
     "reply_to_id",
     "reply_count",
     "reaction_count",
+    "pinned",  # 1.1 pins
 )
 REPLY_PREVIEW_LENGTH = 200
 
@@ -75,6 +76,7 @@ def message_body(row: dict) -> dict:
         "reply_to": None,  # filled by message_bodies
         "reply_count": row["reply_count"],
         "reactions": [],  # filled by message_bodies
+        "pinned": bool(row["pinned"]),
     }
 
 

@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from accounts.models import User
 from chats.models import Chat, Membership
 from chats.selectors import chats_with_role
-from messaging.models import Like, Message, Reaction
+from messaging.models import Like, Message, Pin, Reaction
 from messaging.rows import MESSAGE_COLUMNS, message_rows
 
 
@@ -258,3 +258,26 @@ def message_replies(message: Message, user: User) -> QuerySet:
         Message.objects.filter(reply_to_id=message.pk).order_by("reply_to_id", "id"),
         user_id=user.pk,
     )
+
+
+def chat_pins_source(*, chat_id: int, user: User):
+    """The page source of a chat's pinned messages as message rows, most recently pinned
+    first (the position is the pin's id): the page of pins, then their messages."""
+
+    def fetch(*, walk_down: bool, position: int | None, limit: int) -> list[dict]:
+        pins = Pin.objects.filter(chat_id=chat_id).order_by("-id" if walk_down else "id")
+        if position is not None:
+            pins = pins.filter(id__lt=position) if walk_down else pins.filter(id__gt=position)
+        order = list(pins.values_list("id", "message_id")[:limit])
+        if not order:
+            return []
+        found = {
+            row["id"]: row
+            for row in message_rows(
+                Message.objects.filter(pk__in=[m for _, m in order]), user_id=user.pk
+            )
+        }
+        # The pin's id is the cursor's position (see messaging.pagination).
+        return [{**found[m], "position": p} for p, m in order if m in found]
+
+    return fetch

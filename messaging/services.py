@@ -23,7 +23,7 @@ from chats.rows import count_subquery
 from chats.services import direct_chat_get_or_create
 from chats.signals import chat_deleting
 from messaging import events
-from messaging.models import REACTIONS_MAX_DISTINCT, Like, Message, Reaction
+from messaging.models import PINS_MAX, REACTIONS_MAX_DISTINCT, Like, Message, Pin, Reaction
 
 NOT_A_MEMBER = "You are not a member of this chat."
 
@@ -276,6 +276,56 @@ def _reactions_purge(*, user: User, mine, theirs: list[Reaction]) -> list[tuple[
     return [(r, counts.get((r.message_id, r.emoji), 0)) for r in theirs]
 
 
+# ---------------------------------------------------------------------------------------
+# 1.1 pins
+# ---------------------------------------------------------------------------------------
+class TooManyPins(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = f"A chat has at most {PINS_MAX} pinned messages."
+    default_code = "too_many_pins"
+
+
+def _lock_chat_as_pinner(*, message: Message, user: User) -> Membership:
+    """Lock the chat; the caller must be an owner or admin of a group chat, or a member of
+    a direct chat (decided under the lock, as every membership-dependent write)."""
+    membership = _lock_chat_as_member(chat_id=message.chat_id, user_id=user.pk)
+    if membership.chat.kind == Chat.Kind.GROUP and membership.role not in (
+        Membership.Role.OWNER,
+        Membership.Role.ADMIN,
+    ):
+        raise PermissionDenied("Only the chat's owner or an admin may pin messages.")
+    return membership
+
+
+@transaction.atomic
+def message_pin(*, message: Message, user: User) -> Message:
+    """Pin the message (again changes nothing); at most PINS_MAX per chat."""
+    user = _lock_chat_as_pinner(message=message, user=user).user
+    if Pin.objects.filter(message_id=message.pk).exists():
+        message.pinned = True
+        return message
+    if Pin.objects.filter(chat_id=message.chat_id).count() >= PINS_MAX:
+        raise TooManyPins()
+    if not Message.objects.filter(pk=message.pk).update(pinned=True):
+        raise NotFound("No such message.")
+    Pin.objects.create(chat_id=message.chat_id, message=message, pinned_by=user)
+    message.pinned = True
+    events.message_pinned(message=message, by=user, pinned=True)
+    return message
+
+
+@transaction.atomic
+def message_unpin(*, message: Message, user: User) -> Message:
+    """Unpin the message (when not pinned, nothing changes)."""
+    user = _lock_chat_as_pinner(message=message, user=user).user
+    deleted, _ = Pin.objects.filter(message_id=message.pk).delete()
+    message.pinned = False
+    if deleted:
+        Message.objects.filter(pk=message.pk).update(pinned=False)
+        events.message_pinned(message=message, by=user, pinned=False)
+    return message
+
+
 @transaction.atomic
 def chat_mark_read(*, chat: Chat, user: User, message_id: int) -> None:
     """Move the caller's read marker forward to `message_id` (never back)."""
@@ -334,6 +384,7 @@ def user_messages_purge(*, user: User) -> None:
     liked.delete()
     Like.objects.filter(message__in=mine.values("pk")).delete()
     unreacted = _reactions_purge(user=user, mine=mine, theirs=reacted)
+    Pin.objects.filter(message__in=mine.values("pk")).delete()
     replied_to = list(
         mine.filter(reply_to__isnull=False).values_list("reply_to_id", flat=True).distinct()
     )
@@ -375,5 +426,6 @@ def chat_messages_delete(sender, *, chat_id: int, **kwargs) -> None:
     cascade, which would load every message of a million-message chat into memory."""
     Like.objects.filter(message__chat_id=chat_id).delete()
     Reaction.objects.filter(message__chat_id=chat_id).delete()
+    Pin.objects.filter(chat_id=chat_id).delete()
     messages = Message.objects.filter(chat_id=chat_id)
     messages._raw_delete(messages.db)

@@ -20,6 +20,7 @@ chat_urlpatterns = [
         name="chat-messages",
     ),
     path("read/", ChatMessageViewSet.as_view({"post": "read"}), name="chat-read"),
+    path("pins/", ChatMessageViewSet.as_view({"get": "pins"}), name="chat-pins"),
 ]
 
 user_urlpatterns = [

@@ -140,6 +140,17 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         services.chat_mark_read(chat=chat, user=request.user, message_id=data["message_id"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(
+        summary="A chat's pinned messages, most recently pinned first",
+        parameters=[CHAT_ID],
+        responses={200: MessageSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    )
+    def pins(self, request, chat_id: str):
+        self.get_chat()
+        source = selectors.chat_pins_source(chat_id=int(chat_id), user=request.user)
+        page = self.paginator.paginate_source(source, request, descending=True)
+        return self.get_paginated_response(message_bodies(page, user_id=request.user.pk))
+
 
 @extend_schema_view(
     create=extend_schema(
@@ -163,6 +174,10 @@ class DirectMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
             author=request.user, recipient=recipient, **data
         )
         return _message_response(message, created=created)
+
+
+# Actions on one message open to the members of its chat (the service may narrow further).
+MEMBER_ACTIONS = ("retrieve", "like", "likes", "reactions", "reaction", "replies", "pin")
 
 
 @extend_schema_view(
@@ -209,6 +224,18 @@ class DirectMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         summary="The messages that answer a message, oldest first",
         parameters=[MESSAGE_ID],
         responses={200: MessageSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    pin=extend_schema(
+        summary="Pin (POST) or unpin (DELETE) a message; both idempotent",
+        description="An owner or admin of a group chat, either member of a direct chat.",
+        parameters=[MESSAGE_ID],
+        request=None,
+        responses={
+            200: MessageSerializer,
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: OpenApiResponse(description="A 51st pin in the chat (code too_many_pins)."),
+        },
     ),
     reaction=extend_schema(
         summary="Take back the caller's reaction with an emoji (percent-encoded)",
@@ -257,7 +284,7 @@ class MessageViewSet(
             extra = [IsMessageAuthor()]
         elif self.action == "destroy":
             extra = [(IsMessageAuthor | CanModerateMessage)()]
-        elif self.action in ("retrieve", "like", "likes", "reactions", "reaction", "replies"):
+        elif self.action in MEMBER_ACTIONS:
             extra = [IsChatMember()]
         else:
             extra = []
@@ -328,6 +355,15 @@ class MessageViewSet(
     def reaction(self, request, pk: str, emoji: str):
         message = self.get_object()
         message = services.message_unreact(message=message, user=request.user, emoji=emoji)
+        return Response(_body(request, message, liked_by_me=message.liked_by_me))
+
+    @action(detail=True, methods=["post", "delete"])
+    def pin(self, request, pk: str):
+        message = self.get_object()
+        if request.method == "POST":
+            message = services.message_pin(message=message, user=request.user)
+        else:
+            message = services.message_unpin(message=message, user=request.user)
         return Response(_body(request, message, liked_by_me=message.liked_by_me))
 
     @action(detail=True, methods=["get"])

@@ -138,6 +138,7 @@ def test_member_fields(client_for):
             "reply_to": None,
             "reply_count": 0,
             "reactions": [],
+            "pinned": False,
         },
         "unread_count": 1,
     }

@@ -38,6 +38,8 @@ CONTRACT = {
     "/api/v1/messages/{}/reactions/": {"get", "post"},
     "/api/v1/messages/{}/reactions/{}/": {"delete"},
     "/api/v1/messages/{}/replies/": {"get"},
+    "/api/v1/messages/{}/pin/": {"post", "delete"},
+    "/api/v1/chats/{}/pins/": {"get"},
     "/api/v1/messages/mine/": {"get"},
     "/api/v1/messages/latest/": {"get"},
     "/api/v1/messages/inbox/": {"get"},
@@ -63,6 +65,7 @@ LISTS = {
     "/api/v1/messages/inbox/",
     "/api/v1/messages/{}/reactions/",
     "/api/v1/messages/{}/replies/",
+    "/api/v1/chats/{}/pins/",
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -185,6 +188,7 @@ def test_message_schema_matches_the_contract(schema, operations):
         "reply_to",
         "reply_count",
         "reactions",
+        "pinned",
     }
 
 

@@ -72,6 +72,7 @@ def message_data(message) -> dict:
         "reply_to": None,
         "reply_count": 0,
         "reactions": [],
+        "pinned": False,
     }
 
 

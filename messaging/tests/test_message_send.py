@@ -34,6 +34,7 @@ def test_member_sends_and_chat_counters_follow(
         "reply_to": None,
         "reply_count": 0,
         "reactions": [],
+        "pinned": False,
     }
     assert body["created_at"].endswith("Z")
     group.refresh_from_db()

@@ -262,12 +262,18 @@ class Command(BaseCommand):
             if connection.vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE wants none pending
                 cursor.execute(
-                    "TRUNCATE messaging_like, messaging_message, chats_membership, chats_chat "
-                    "RESTART IDENTITY"
+                    "TRUNCATE messaging_like, messaging_reaction, messaging_pin, "
+                    "messaging_message, chats_membership, chats_chat RESTART IDENTITY"
                 )
             else:
                 cursor.execute("UPDATE chats_chat SET last_message_id = NULL")
-                for table in ("messaging_like", "messaging_message", "chats_membership"):
+                for table in (
+                    "messaging_like",
+                    "messaging_reaction",
+                    "messaging_pin",
+                    "messaging_message",
+                    "chats_membership",
+                ):
                     cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
                 cursor.execute("DELETE FROM chats_chat")
             seeded = User.objects.filter(username__in=[DEMO_USERNAME, *PEOPLE])
