@@ -132,3 +132,19 @@ class Pin(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.message_id} pinned in chat {self.chat_id}"
+
+
+class MessageEdit(models.Model):
+    """An earlier version of a message's body, kept when an edit replaced it (1.1)."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="edits", db_index=False
+    )
+    body = models.TextField()
+    replaced_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["message", "id"], name="message_edit_idx")]
+
+    def __str__(self) -> str:
+        return f"earlier body of message {self.message_id}"

@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from accounts.models import User
 from chats.models import Chat, Membership
 from chats.selectors import chats_with_role
-from messaging.models import Like, Message, Pin, Reaction
+from messaging.models import Like, Message, MessageEdit, Pin, Reaction
 from messaging.rows import MESSAGE_COLUMNS, message_rows
 
 
@@ -281,3 +281,12 @@ def chat_pins_source(*, chat_id: int, user: User):
         return [{**found[m], "position": p} for p, m in order if m in found]
 
     return fetch
+
+
+def message_history(message: Message) -> QuerySet:
+    """The earlier bodies of a message, newest first (rows keyed on the edit's id)."""
+    return (
+        MessageEdit.objects.filter(message_id=message.pk)
+        .order_by("-message_id", "-id")
+        .values("id", "body", "replaced_at")
+    )

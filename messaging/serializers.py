@@ -158,3 +158,10 @@ class ReactionGroupSerializer(serializers.Serializer):
     emoji = serializers.CharField(read_only=True)
     count = serializers.IntegerField(read_only=True)
     users = UserRefSerializer(many=True, read_only=True, help_text="The first 100, oldest first.")
+
+
+class MessageVersionSerializer(serializers.Serializer):
+    """An earlier body of a message and when an edit replaced it."""
+
+    body = serializers.CharField(read_only=True)
+    replaced_at = serializers.DateTimeField(read_only=True)

@@ -23,7 +23,15 @@ from chats.rows import count_subquery
 from chats.services import direct_chat_get_or_create
 from chats.signals import chat_deleting
 from messaging import events
-from messaging.models import PINS_MAX, REACTIONS_MAX_DISTINCT, Like, Message, Pin, Reaction
+from messaging.models import (
+    PINS_MAX,
+    REACTIONS_MAX_DISTINCT,
+    Like,
+    Message,
+    MessageEdit,
+    Pin,
+    Reaction,
+)
 
 NOT_A_MEMBER = "You are not a member of this chat."
 
@@ -137,9 +145,13 @@ def message_edit(*, message: Message, body: str) -> Message:
     (decided under the chat lock: a removed or departed author gets 403)."""
     _lock_chat_as_member(chat_id=message.chat_id, user_id=message.author_id)
     now = timezone.now()
-    # An UPDATE rather than save(): a message deleted meanwhile is a 404, not a crash.
-    if not Message.objects.filter(pk=message.pk).update(body=body, edited_at=now):
+    # The body as stored now (read under the lock): kept in the history when it changes.
+    previous = Message.objects.filter(pk=message.pk).values_list("body", flat=True).first()
+    if previous is None:
         raise NotFound("No such message.")
+    if previous != body:
+        MessageEdit.objects.create(message_id=message.pk, body=previous, replaced_at=now)
+    Message.objects.filter(pk=message.pk).update(body=body, edited_at=now)
     message.body = body
     message.edited_at = now
     events.message_updated(message)
@@ -385,6 +397,7 @@ def user_messages_purge(*, user: User) -> None:
     Like.objects.filter(message__in=mine.values("pk")).delete()
     unreacted = _reactions_purge(user=user, mine=mine, theirs=reacted)
     Pin.objects.filter(message__in=mine.values("pk")).delete()
+    MessageEdit.objects.filter(message__in=mine.values("pk")).delete()
     replied_to = list(
         mine.filter(reply_to__isnull=False).values_list("reply_to_id", flat=True).distinct()
     )
@@ -427,5 +440,6 @@ def chat_messages_delete(sender, *, chat_id: int, **kwargs) -> None:
     Like.objects.filter(message__chat_id=chat_id).delete()
     Reaction.objects.filter(message__chat_id=chat_id).delete()
     Pin.objects.filter(chat_id=chat_id).delete()
+    MessageEdit.objects.filter(message__chat_id=chat_id).delete()
     messages = Message.objects.filter(chat_id=chat_id)
     messages._raw_delete(messages.db)

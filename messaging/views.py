@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from chats.models import Chat
 from chats.permissions import IsChatMember
+from chats.rows import iso_datetime
 from chats.selectors import chats_with_role
 from chitchat.throttling import ScopedRateThrottle
 from messaging import selectors, services
@@ -30,6 +31,7 @@ from messaging.serializers import (
     MessageListQuerySerializer,
     MessageSendSerializer,
     MessageSerializer,
+    MessageVersionSerializer,
     ReactionGroupSerializer,
     ReactionRequestSerializer,
 )
@@ -177,7 +179,7 @@ class DirectMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
 
 
 # Actions on one message open to the members of its chat (the service may narrow further).
-MEMBER_ACTIONS = ("retrieve", "like", "likes", "reactions", "reaction", "replies", "pin")
+MEMBER_ACTIONS = ("retrieve", "like", "likes", "reactions", "reaction", "replies", "pin", "history")
 
 
 @extend_schema_view(
@@ -224,6 +226,11 @@ MEMBER_ACTIONS = ("retrieve", "like", "likes", "reactions", "reaction", "replies
         summary="The messages that answer a message, oldest first",
         parameters=[MESSAGE_ID],
         responses={200: MessageSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    history=extend_schema(
+        summary="Earlier versions of a message's body, newest first (empty when never edited)",
+        parameters=[MESSAGE_ID],
+        responses={200: MessageVersionSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
     ),
     pin=extend_schema(
         summary="Pin (POST) or unpin (DELETE) a message; both idempotent",
@@ -365,6 +372,15 @@ class MessageViewSet(
         else:
             message = services.message_unpin(message=message, user=request.user)
         return Response(_body(request, message, liked_by_me=message.liked_by_me))
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk: str):
+        message = self.get_object()
+        page = self.paginate_queryset(selectors.message_history(message))
+        versions = [
+            {"body": row["body"], "replaced_at": iso_datetime(row["replaced_at"])} for row in page
+        ]
+        return self.get_paginated_response(versions)
 
     @action(detail=True, methods=["get"])
     def replies(self, request, pk: str):

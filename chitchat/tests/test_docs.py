@@ -124,6 +124,7 @@ def world(browser, client_for):
         "users": other.pk,
         "members": other.pk,
         "invites": invite["code"],
+        "reactions": "%F0%9F%91%8D",  # 👍, percent-encoded as in a real path
     }
 
 

@@ -39,6 +39,7 @@ CONTRACT = {
     "/api/v1/messages/{}/reactions/{}/": {"delete"},
     "/api/v1/messages/{}/replies/": {"get"},
     "/api/v1/messages/{}/pin/": {"post", "delete"},
+    "/api/v1/messages/{}/history/": {"get"},
     "/api/v1/chats/{}/pins/": {"get"},
     "/api/v1/messages/mine/": {"get"},
     "/api/v1/messages/latest/": {"get"},
@@ -66,6 +67,7 @@ LISTS = {
     "/api/v1/messages/{}/reactions/",
     "/api/v1/messages/{}/replies/",
     "/api/v1/chats/{}/pins/",
+    "/api/v1/messages/{}/history/",
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 
