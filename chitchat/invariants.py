@@ -90,3 +90,18 @@ def check_rich_message_pins() -> list[str]:
         f"message {pk}: pinned flag disagrees with its pin"
         for pk in wrong.values_list("pk", flat=True)
     ]
+
+
+def check_rich_message_mentions() -> list[str]:
+    """Message.mention_count against its Mention rows."""
+    from chats.rows import count_subquery
+    from messaging.models import Mention
+
+    wrong = (
+        Message.objects.annotate(
+            rows=count_subquery(Mention.objects.filter(message=OuterRef("pk")))
+        )
+        .exclude(mention_count=F("rows"))
+        .values_list("pk", "mention_count", "rows")
+    )
+    return [f"message {pk}: mention_count {n}, {rows} mentions" for pk, n, rows in wrong]

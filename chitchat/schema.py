@@ -62,6 +62,7 @@ _MESSAGE = {
     "reply_count": 0,
     "reactions": [{"emoji": "👍", "count": 2, "me": True}],
     "pinned": False,
+    "mentions": [{"id": 9, "username": "charles"}],
 }
 _USER_FULL = {
     **_ADA,
@@ -98,6 +99,7 @@ EXAMPLES = {
         "role": "owner",
         "last_message": _MESSAGE,
         "unread_count": 0,
+        "mention_count": 0,
     },
     "Membership": {"user": {"id": 8, "username": "charles"}, "role": "admin", "joined_at": _WHEN},
     "Passkey": {"passkey": "sesame"},

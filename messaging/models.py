@@ -43,6 +43,9 @@ class Message(models.Model):
     # 1.1 pins: true while a Pin row exists (both written by messaging.services, under the
     # chat lock); the column lets a page show `pinned` without a lookup per row.
     pinned = models.BooleanField(default=False, db_default=False)
+    # 1.1 mentions: how many users the body mentions (Mention rows), so a page only looks
+    # mentions up for the messages that have some.
+    mention_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -148,3 +151,26 @@ class MessageEdit(models.Model):
 
     def __str__(self) -> str:
         return f"earlier body of message {self.message_id}"
+
+
+class Mention(models.Model):
+    """A member named as @username in a message's body (1.1); `position` is the order of
+    first appearance."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="mentions", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions", db_index=False
+    )
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="mention_unique"),
+        ]
+        # A user's mentions newest first (GET messages/mentions/, mention_count).
+        indexes = [models.Index(fields=["user", "message"], name="mention_user_message_idx")]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} mentions {self.user_id}"

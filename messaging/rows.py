@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce, Substr
 
 from chats.models import Membership
 from chats.rows import count_subquery, iso_datetime
-from messaging.models import Like, Message, Reaction
+from messaging.models import Like, Mention, Message, Reaction
 
 MESSAGE_COLUMNS = (
     "id",
@@ -44,6 +44,7 @@ MESSAGE_COLUMNS = (
     "reply_count",
     "reaction_count",
     "pinned",  # 1.1 pins
+    "mention_count",  # 1.1 mentions (message_bodies fills `mentions`)
 )
 REPLY_PREVIEW_LENGTH = 200
 
@@ -77,6 +78,7 @@ def message_body(row: dict) -> dict:
         "reply_count": row["reply_count"],
         "reactions": [],  # filled by message_bodies
         "pinned": bool(row["pinned"]),
+        "mentions": [],  # filled by message_bodies
     }
 
 
@@ -89,7 +91,25 @@ def message_bodies(rows, *, user_id: int | None) -> list[dict]:
     bodies = [message_body(row) for row in rows]
     _fill_reply_to(rows, bodies)
     _fill_reactions(rows, bodies, user_id=user_id)
+    _fill_mentions(rows, bodies)
     return bodies
+
+
+def _fill_mentions(rows: list[dict], bodies: list[dict]) -> None:
+    ids = [row["id"] for row in rows if row.get("mention_count")]
+    if not ids:
+        return
+    per_message: dict[int, list[dict]] = defaultdict(list)
+    mentions = (
+        Mention.objects.filter(message_id__in=ids)
+        .order_by("message_id", "position")
+        .values_list("message_id", "user_id", "user__username")
+    )
+    for message_id, user_id, username in mentions:
+        per_message[message_id].append({"id": user_id, "username": username})
+    for body in bodies:
+        if body["id"] in per_message:
+            body["mentions"] = per_message[body["id"]]
 
 
 def _fill_reply_to(rows: list[dict], bodies: list[dict]) -> None:
@@ -179,6 +199,7 @@ def chat_timeline(*, user, rows: list[dict], bodies: list[dict]) -> None:
     for body, row in zip(bodies, rows, strict=True):
         if row["my_role"] is not None:
             body["unread_count"] = 0
+            body["mention_count"] = 0
     last_ids = [row["last_message_id"] for row in member_rows if row["last_message_id"]]
     if not last_ids:
         return
@@ -191,11 +212,24 @@ def chat_timeline(*, user, rows: list[dict], bodies: list[dict]) -> None:
             output_field=IntegerField(),
         ),
     ).exclude(author=user)
+    # 1.1: the unread messages that mention the caller.
+    mentioning = Mention.objects.filter(
+        user=user,
+        message__chat_id=OuterRef("chat_id"),
+        message_id__gt=Coalesce(
+            Subquery(read_marker.values("last_read_message_id")[:1]),
+            0,
+            output_field=IntegerField(),
+        ),
+    ).exclude(message__author=user)
     found = {
         row["chat_id"]: row
         for row in message_rows(
-            Message.objects.filter(pk__in=last_ids).annotate(unread_count=count_subquery(unread)),
+            Message.objects.filter(pk__in=last_ids).annotate(
+                unread_count=count_subquery(unread), unread_mentions=count_subquery(mentioning)
+            ),
             "unread_count",
+            "unread_mentions",
             user_id=user.pk,
         )
     }
@@ -205,3 +239,4 @@ def chat_timeline(*, user, rows: list[dict], bodies: list[dict]) -> None:
         if last is not None and last["id"] == row["last_message_id"]:
             body["last_message"] = last_bodies[row["id"]]
             body["unread_count"] = last["unread_count"]
+            body["mention_count"] = last["unread_mentions"]

@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from accounts.models import User
 from chats.models import Chat, Membership
 from chats.selectors import chats_with_role
-from messaging.models import Like, Message, MessageEdit, Pin, Reaction
+from messaging.models import Like, Mention, Message, MessageEdit, Pin, Reaction
 from messaging.rows import MESSAGE_COLUMNS, message_rows
 
 
@@ -289,4 +289,15 @@ def message_history(message: Message) -> QuerySet:
         MessageEdit.objects.filter(message_id=message.pk)
         .order_by("-message_id", "-id")
         .values("id", "body", "replaced_at")
+    )
+
+
+def messages_mentioning(user: User) -> QuerySet:
+    """Messages that mention the user, newest first, in chats the user is still in."""
+    return message_rows(
+        Message.objects.filter(
+            pk__in=Mention.objects.filter(user=user).values("message_id"),
+            chat_id__in=Membership.objects.filter(user=user).values("chat_id"),
+        ).order_by("-id"),
+        user_id=user.pk,
     )

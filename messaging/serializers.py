@@ -59,6 +59,9 @@ class MessageSerializer(serializers.ModelSerializer):
     reactions = ReactionSummarySerializer(
         many=True, read_only=True, help_text="In the order each emoji was first used."
     )
+    mentions = UserRefSerializer(
+        many=True, read_only=True, help_text="Members mentioned, in order of first appearance."
+    )
 
     class Meta:
         model = Message

@@ -9,9 +9,11 @@ like): chats.services takes the same lock to remove a membership, so a leave or 
 commits first always wins, and the write queued behind it is refused (403).
 """
 
+import re
+
 from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.dispatch import receiver
 from django.utils import timezone
 from rest_framework import status
@@ -27,6 +29,7 @@ from messaging.models import (
     PINS_MAX,
     REACTIONS_MAX_DISTINCT,
     Like,
+    Mention,
     Message,
     MessageEdit,
     Pin,
@@ -111,9 +114,16 @@ def message_send(
         if not Message.objects.filter(pk=reply_to, chat_id=locked.pk).exists():
             raise ValidationError({"reply_to": ["No such message in this chat."]})
         Message.objects.filter(pk=reply_to).update(reply_count=F("reply_count") + 1)
+    mentioned = _mentioned_members(chat_id=locked.pk, body=body)
     message = Message.objects.create(
-        chat=locked, author=author, body=body, client_id=client_id, reply_to_id=reply_to
+        chat=locked,
+        author=author,
+        body=body,
+        client_id=client_id,
+        reply_to_id=reply_to,
+        mention_count=len(mentioned),
     )
+    _mentions_store(message_id=message.pk, user_ids=mentioned)
     Chat.objects.filter(pk=locked.pk).update(
         message_count=F("message_count") + 1,
         last_message_id=message.pk,
@@ -146,12 +156,20 @@ def message_edit(*, message: Message, body: str) -> Message:
     _lock_chat_as_member(chat_id=message.chat_id, user_id=message.author_id)
     now = timezone.now()
     # The body as stored now (read under the lock): kept in the history when it changes.
-    previous = Message.objects.filter(pk=message.pk).values_list("body", flat=True).first()
-    if previous is None:
+    stored = Message.objects.filter(pk=message.pk).values("body", "mention_count").first()
+    if stored is None:
         raise NotFound("No such message.")
-    if previous != body:
-        MessageEdit.objects.create(message_id=message.pk, body=previous, replaced_at=now)
-    Message.objects.filter(pk=message.pk).update(body=body, edited_at=now)
+    if stored["body"] != body:
+        MessageEdit.objects.create(message_id=message.pk, body=stored["body"], replaced_at=now)
+    # Mentions are recomputed from the new body (against the members of now).
+    mentioned = _mentioned_members(chat_id=message.chat_id, body=body)
+    if stored["mention_count"]:
+        Mention.objects.filter(message_id=message.pk).delete()
+    _mentions_store(message_id=message.pk, user_ids=mentioned)
+    Message.objects.filter(pk=message.pk).update(
+        body=body, edited_at=now, mention_count=len(mentioned)
+    )
+    message.mention_count = len(mentioned)
     message.body = body
     message.edited_at = now
     events.message_updated(message)
@@ -289,6 +307,69 @@ def _reactions_purge(*, user: User, mine, theirs: list[Reaction]) -> list[tuple[
 
 
 # ---------------------------------------------------------------------------------------
+# 1.1 mentions
+# ---------------------------------------------------------------------------------------
+# `@name` at the start of the body or after a character that is not a letter, digit or one
+# of @.+-_ (the characters of a username), so e-mail addresses are not mentions.
+MENTION_RE = re.compile(r"(?<![\w.@+-])@([\w.@+-]{1,150})")
+MENTION_TOKENS_MAX = 200  # distinct @names looked up per body
+
+
+def _mentioned_members(*, chat_id: int, body: str) -> list[int]:
+    """Ids of the chat's current members the body mentions, once each, in order of first
+    appearance (ignoring case). A name followed by punctuation that usernames may contain
+    (`@ada.`) names `ada` when no member is called `ada.`."""
+    tokens: list[list[str]] = []
+    for match in MENTION_RE.finditer(body):
+        name = match.group(1).lower()
+        candidates = [name]
+        stripped = name.rstrip(".@+-")
+        if stripped and stripped != name:
+            candidates.append(stripped)
+        if candidates not in tokens:
+            tokens.append(candidates)
+        if len(tokens) >= MENTION_TOKENS_MAX:
+            break
+    if not tokens:
+        return []
+    names = {name for candidates in tokens for name in candidates}
+    members = {
+        row["name"]: row["user_id"]
+        for row in Membership.objects.filter(chat_id=chat_id)
+        .annotate(name=Lower("user__username"))
+        .filter(name__in=names)
+        .values("name", "user_id")
+    }
+    found: list[int] = []
+    for candidates in tokens:
+        for name in candidates:
+            if name in members:
+                if members[name] not in found:
+                    found.append(members[name])
+                break
+    return found
+
+
+def _mentions_store(*, message_id: int, user_ids: list[int]) -> None:
+    if user_ids:
+        Mention.objects.bulk_create(
+            Mention(message_id=message_id, user_id=user_id, position=i)
+            for i, user_id in enumerate(user_ids)
+        )
+
+
+def _mentions_purge(*, user: User, mine) -> None:
+    """Mentions of the user leave others' messages (their counts follow); the user's own
+    messages lose theirs. Chat rows already locked by user_messages_purge."""
+    own = Mention.objects.filter(message=OuterRef("pk"), user=user)
+    Message.objects.filter(mentions__user=user).exclude(author=user).update(
+        mention_count=F("mention_count") - count_subquery(own)
+    )
+    Mention.objects.filter(user=user).delete()
+    Mention.objects.filter(message__in=mine.values("pk")).delete()
+
+
+# ---------------------------------------------------------------------------------------
 # 1.1 pins
 # ---------------------------------------------------------------------------------------
 class TooManyPins(APIException):
@@ -378,10 +459,12 @@ def user_messages_purge(*, user: User) -> None:
         .select_related("user", "message")
         .only("id", "emoji", "user__username", "message__id", "message__chat_id")
     )
+    mentioned_in = Mention.objects.filter(user=user).values_list("message__chat_id", flat=True)
     chat_ids = sorted(
         set(purged)
         | {message.chat_id for message in unliked}
         | {reaction.message.chat_id for reaction in reacted}
+        | set(mentioned_in)
     )
     list(
         Chat.objects.select_for_update()
@@ -398,6 +481,7 @@ def user_messages_purge(*, user: User) -> None:
     unreacted = _reactions_purge(user=user, mine=mine, theirs=reacted)
     Pin.objects.filter(message__in=mine.values("pk")).delete()
     MessageEdit.objects.filter(message__in=mine.values("pk")).delete()
+    _mentions_purge(user=user, mine=mine)
     replied_to = list(
         mine.filter(reply_to__isnull=False).values_list("reply_to_id", flat=True).distinct()
     )
@@ -441,5 +525,6 @@ def chat_messages_delete(sender, *, chat_id: int, **kwargs) -> None:
     Reaction.objects.filter(message__chat_id=chat_id).delete()
     Pin.objects.filter(chat_id=chat_id).delete()
     MessageEdit.objects.filter(message__chat_id=chat_id).delete()
+    Mention.objects.filter(message__chat_id=chat_id).delete()
     messages = Message.objects.filter(chat_id=chat_id)
     messages._raw_delete(messages.db)

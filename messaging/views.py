@@ -227,6 +227,10 @@ MEMBER_ACTIONS = ("retrieve", "like", "likes", "reactions", "reaction", "replies
         parameters=[MESSAGE_ID],
         responses={200: MessageSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
     ),
+    mentions=extend_schema(
+        summary="Messages that mention the caller, newest first (chats they are still in)",
+        responses={200: MessageSerializer(many=True)},
+    ),
     history=extend_schema(
         summary="Earlier versions of a message's body, newest first (empty when never edited)",
         parameters=[MESSAGE_ID],
@@ -272,6 +276,8 @@ class MessageViewSet(
             return selectors.messages_latest(user)
         if self.action == "inbox":
             return selectors.messages_inbox(user)
+        if self.action == "mentions":
+            return selectors.messages_mentioning(user)
         # Chats the caller may not know of are a 404 here; membership is a permission (403).
         return selectors.messages_visible_to(user)
 
@@ -398,6 +404,10 @@ class MessageViewSet(
 
     @action(detail=False, methods=["get"])
     def inbox(self, request):
+        return self._page()
+
+    @action(detail=False, methods=["get"])
+    def mentions(self, request):
         return self._page()
 
     def _page(self) -> Response:

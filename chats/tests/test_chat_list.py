@@ -29,6 +29,7 @@ CHAT_FIELDS = {
     "role",
     "last_message",
     "unread_count",
+    "mention_count",
 }
 
 
@@ -139,8 +140,10 @@ def test_member_fields(client_for):
             "reply_count": 0,
             "reactions": [],
             "pinned": False,
+            "mentions": [],
         },
         "unread_count": 1,
+        "mention_count": 0,
     }
 
 

@@ -40,6 +40,7 @@ CONTRACT = {
     "/api/v1/messages/{}/replies/": {"get"},
     "/api/v1/messages/{}/pin/": {"post", "delete"},
     "/api/v1/messages/{}/history/": {"get"},
+    "/api/v1/messages/mentions/": {"get"},
     "/api/v1/chats/{}/pins/": {"get"},
     "/api/v1/messages/mine/": {"get"},
     "/api/v1/messages/latest/": {"get"},
@@ -68,6 +69,7 @@ LISTS = {
     "/api/v1/messages/{}/replies/",
     "/api/v1/chats/{}/pins/",
     "/api/v1/messages/{}/history/",
+    "/api/v1/messages/mentions/",
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -191,6 +193,7 @@ def test_message_schema_matches_the_contract(schema, operations):
         "reply_count",
         "reactions",
         "pinned",
+        "mentions",
     }
 
 

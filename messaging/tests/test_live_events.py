@@ -73,6 +73,7 @@ def message_data(message) -> dict:
         "reply_count": 0,
         "reactions": [],
         "pinned": False,
+        "mentions": [],
     }
 
 

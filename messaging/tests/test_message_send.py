@@ -35,6 +35,7 @@ def test_member_sends_and_chat_counters_follow(
         "reply_count": 0,
         "reactions": [],
         "pinned": False,
+        "mentions": [],
     }
     assert body["created_at"].endswith("Z")
     group.refresh_from_db()
