@@ -174,3 +174,60 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.message_id} mentions {self.user_id}"
+
+
+REPORT_NOTE_MAX_LENGTH = 500
+
+
+class Report(models.Model):
+    """A member's report of a message (1.1). The message's text and author are copied in,
+    so the moderation queue still shows them once the message is deleted (`message` has
+    no database constraint: the report keeps its id)."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam"
+        ABUSE = "abuse"
+        OTHER = "other"
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ACTIONED = "actioned"  # the message was deleted
+        DISMISSED = "dismissed"
+
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="reports",
+        db_index=False,
+    )
+    chat = models.ForeignKey(
+        "chats.Chat", on_delete=models.CASCADE, related_name="reports", db_index=False
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made"
+    )
+    reason = models.CharField(max_length=8, choices=Reason.choices)
+    note = models.CharField(max_length=REPORT_NOTE_MAX_LENGTH, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    message_body = models.TextField()
+    message_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    message_author_username = models.CharField(max_length=150)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "reporter"], name="report_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["chat", "status", "id"], name="report_chat_status_idx"),
+            models.Index(fields=["status", "id"], name="report_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.pk} of message {self.message_id}"

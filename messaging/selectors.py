@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from accounts.models import User
 from chats.models import Chat, Membership
 from chats.selectors import chats_with_role
-from messaging.models import Like, Mention, Message, MessageEdit, Pin, Reaction
+from messaging.models import Like, Mention, Message, MessageEdit, Pin, Reaction, Report
 from messaging.rows import MESSAGE_COLUMNS, message_rows
 
 
@@ -300,4 +300,16 @@ def messages_mentioning(user: User) -> QuerySet:
             chat_id__in=Membership.objects.filter(user=user).values("chat_id"),
         ).order_by("-id"),
         user_id=user.pk,
+    )
+
+
+REPORT_COLUMNS = ("id", "message_id", "reason", "note", "status", "created_at")
+
+
+def chat_open_reports(chat_id: int) -> QuerySet:
+    """A chat's open reports as rows, oldest first (the (chat, status, id) index)."""
+    return (
+        Report.objects.filter(chat_id=chat_id, status=Report.Status.OPEN)
+        .order_by("chat_id", "status", "id")
+        .values(*REPORT_COLUMNS)
     )

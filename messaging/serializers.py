@@ -10,7 +10,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chats.serializers import UserRefSerializer
-from messaging.models import MESSAGE_MAX_LENGTH, REACTION_EMOJI_MAX_LENGTH, Message
+from messaging.models import (
+    MESSAGE_MAX_LENGTH,
+    REACTION_EMOJI_MAX_LENGTH,
+    REPORT_NOTE_MAX_LENGTH,
+    Message,
+    Report,
+)
 from messaging.rows import MESSAGE_FIELDS
 
 # Inline, nullable object schemas (no $ref): OAS 3.0 `nullable` beside `allOf` is ignored by
@@ -168,3 +174,27 @@ class MessageVersionSerializer(serializers.Serializer):
 
     body = serializers.CharField(read_only=True)
     replaced_at = serializers.DateTimeField(read_only=True)
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Report.Reason.choices)
+    note = serializers.CharField(
+        max_length=REPORT_NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+
+class ReportSerializer(serializers.Serializer):
+    """A report as its reporter sees it (built by messaging.views.report_body)."""
+
+    id = serializers.IntegerField(read_only=True)
+    message_id = serializers.IntegerField(read_only=True)
+    reason = serializers.ChoiceField(choices=Report.Reason.choices, read_only=True)
+    note = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=Report.Status.choices, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class ChatReportSerializer(ReportSerializer):
+    """An open report with the message it is about (GET chats/{id}/reports/)."""
+
+    message = MessageSerializer(read_only=True)

@@ -34,6 +34,7 @@ from messaging.models import (
     MessageEdit,
     Pin,
     Reaction,
+    Report,
 )
 
 NOT_A_MEMBER = "You are not a member of this chat."
@@ -187,6 +188,7 @@ def message_delete(*, message: Message) -> None:
     if chat.last_message_id in (None, message.pk):
         fields["last_message_id"] = _newest_message_id(chat.pk)
     Chat.objects.filter(pk=chat.pk).update(**fields)
+    _reports_close(message_ids=[message.pk], status=Report.Status.ACTIONED)
     if message.reply_to_id is not None:
         # The parent may be gone already (then nothing to update).
         Message.objects.filter(pk=message.reply_to_id).update(reply_count=F("reply_count") - 1)
@@ -370,6 +372,62 @@ def _mentions_purge(*, user: User, mine) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# 1.1 reports
+# ---------------------------------------------------------------------------------------
+@transaction.atomic
+def message_report(
+    *, message: Message, user: User, reason: str, note: str = ""
+) -> tuple[Report, bool]:
+    """Report a message; return (report, created). A user reports a message once: again
+    returns the first report. Members only (decided under the chat lock); not one's own."""
+    membership = _lock_chat_as_member(chat_id=message.chat_id, user_id=user.pk)
+    if message.author_id == user.pk:
+        raise ValidationError({"non_field_errors": ["You cannot report your own message."]})
+    existing = Report.objects.filter(message_id=message.pk, reporter_id=user.pk).first()
+    if existing is not None:
+        return existing, False
+    stored = Message.objects.filter(pk=message.pk).values("body", "author__username").first()
+    if stored is None:
+        raise NotFound("No such message.")
+    report = Report.objects.create(
+        message_id=message.pk,
+        chat_id=message.chat_id,
+        reporter=membership.user,
+        reason=reason,
+        note=note,
+        message_body=stored["body"],
+        message_author_id=message.author_id,
+        message_author_username=stored["author__username"],
+    )
+    return report, True
+
+
+def _reports_close(*, message_ids, status: str) -> int:
+    """Close the open reports of those messages (a list of ids, or a queryset of them)."""
+    return Report.objects.filter(message_id__in=message_ids, status=Report.Status.OPEN).update(
+        status=status
+    )
+
+
+@transaction.atomic
+def reported_messages_delete(*, message_ids: list[int]) -> None:
+    """The moderation action "delete": each reported message that still exists goes through
+    message_delete (events, counters; its reports become `actioned`); the reports of
+    messages already gone are closed as `actioned` too."""
+    for message in (
+        Message.objects.filter(pk__in=message_ids).select_related("chat").order_by("chat_id", "pk")
+    ):
+        message_delete(message=message)
+    _reports_close(message_ids=message_ids, status=Report.Status.ACTIONED)
+
+
+@transaction.atomic
+def reported_messages_dismiss(*, message_ids: list[int]) -> int:
+    """The moderation action "dismiss": the open reports of those messages are dismissed."""
+    return _reports_close(message_ids=message_ids, status=Report.Status.DISMISSED)
+
+
+# ---------------------------------------------------------------------------------------
 # 1.1 pins
 # ---------------------------------------------------------------------------------------
 class TooManyPins(APIException):
@@ -482,6 +540,7 @@ def user_messages_purge(*, user: User) -> None:
     Pin.objects.filter(message__in=mine.values("pk")).delete()
     MessageEdit.objects.filter(message__in=mine.values("pk")).delete()
     _mentions_purge(user=user, mine=mine)
+    _reports_close(message_ids=mine.values("pk"), status=Report.Status.ACTIONED)
     replied_to = list(
         mine.filter(reply_to__isnull=False).values_list("reply_to_id", flat=True).distinct()
     )
@@ -526,5 +585,6 @@ def chat_messages_delete(sender, *, chat_id: int, **kwargs) -> None:
     Pin.objects.filter(chat_id=chat_id).delete()
     MessageEdit.objects.filter(message__chat_id=chat_id).delete()
     Mention.objects.filter(message__chat_id=chat_id).delete()
+    Report.objects.filter(chat_id=chat_id).delete()
     messages = Message.objects.filter(chat_id=chat_id)
     messages._raw_delete(messages.db)

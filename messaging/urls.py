@@ -21,6 +21,7 @@ chat_urlpatterns = [
     ),
     path("read/", ChatMessageViewSet.as_view({"post": "read"}), name="chat-read"),
     path("pins/", ChatMessageViewSet.as_view({"get": "pins"}), name="chat-pins"),
+    path("reports/", ChatMessageViewSet.as_view({"get": "reports"}), name="chat-reports"),
 ]
 
 user_urlpatterns = [

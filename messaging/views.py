@@ -15,15 +15,17 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from chats.models import Chat
-from chats.permissions import IsChatMember
+from chats.permissions import IsChatAdmin, IsChatMember
 from chats.rows import iso_datetime
 from chats.selectors import chats_with_role
 from chitchat.throttling import ScopedRateThrottle
 from messaging import selectors, services
+from messaging.models import Message
 from messaging.pagination import MessageCursorPagination
 from messaging.permissions import CanModerateMessage, IsMessageAuthor
-from messaging.rows import message_bodies, message_body_of
+from messaging.rows import message_bodies, message_body_of, message_rows
 from messaging.serializers import (
+    ChatReportSerializer,
     LatestMessageSerializer,
     LikerSerializer,
     MarkReadSerializer,
@@ -34,6 +36,8 @@ from messaging.serializers import (
     MessageVersionSerializer,
     ReactionGroupSerializer,
     ReactionRequestSerializer,
+    ReportRequestSerializer,
+    ReportSerializer,
 )
 
 # Largest id a 64-bit primary key holds; longer digit strings are not ids (404, not a 500).
@@ -147,6 +151,26 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         parameters=[CHAT_ID],
         responses={200: MessageSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
     )
+    @extend_schema(
+        summary="A chat's open reports, oldest first, each with its message",
+        description="The chat's owner or admins only.",
+        parameters=[CHAT_ID],
+        responses={200: ChatReportSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    )
+    def reports(self, request, chat_id: str):
+        chat = get_object_or_404(chats_with_role(request.user), pk=chat_id)
+        for permission in (IsChatMember(), IsChatAdmin()):
+            if not permission.has_object_permission(request, self, chat):
+                self.permission_denied(request, message=permission.message)
+        page = self.paginate_queryset(selectors.chat_open_reports(chat.pk))
+        messages = message_rows(
+            Message.objects.filter(pk__in=[row["message_id"] for row in page]),
+            user_id=request.user.pk,
+        )
+        bodies = {body["id"]: body for body in message_bodies(messages, user_id=request.user.pk)}
+        results = [{**report_body(row), "message": bodies.get(row["message_id"])} for row in page]
+        return self.get_paginated_response(results)
+
     def pins(self, request, chat_id: str):
         self.get_chat()
         source = selectors.chat_pins_source(chat_id=int(chat_id), user=request.user)
@@ -179,7 +203,17 @@ class DirectMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
 
 
 # Actions on one message open to the members of its chat (the service may narrow further).
-MEMBER_ACTIONS = ("retrieve", "like", "likes", "reactions", "reaction", "replies", "pin", "history")
+MEMBER_ACTIONS = (
+    "retrieve",
+    "like",
+    "likes",
+    "reactions",
+    "reaction",
+    "replies",
+    "pin",
+    "history",
+    "report",
+)
 
 
 @extend_schema_view(
@@ -226,6 +260,19 @@ MEMBER_ACTIONS = ("retrieve", "like", "likes", "reactions", "reaction", "replies
         summary="The messages that answer a message, oldest first",
         parameters=[MESSAGE_ID],
         responses={200: MessageSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    report=extend_schema(
+        summary="Report a message (members; not one's own)",
+        description="Reporting the same message again returns the first report with 200.",
+        parameters=[MESSAGE_ID],
+        request=ReportRequestSerializer,
+        responses={
+            201: ReportSerializer,
+            200: OpenApiResponse(ReportSerializer, description="Reported before: that report."),
+            400: ERRORS[400],
+            403: ERRORS[403],
+            404: ERRORS[404],
+        },
     ),
     mentions=extend_schema(
         summary="Messages that mention the caller, newest first (chats they are still in)",
@@ -282,6 +329,8 @@ class MessageViewSet(
         return selectors.messages_visible_to(user)
 
     def get_serializer_class(self):
+        if self.action == "report":
+            return ReportRequestSerializer
         if self.action == "reactions":
             return ReactionRequestSerializer
         if self.action == "latest":
@@ -379,6 +428,16 @@ class MessageViewSet(
             message = services.message_unpin(message=message, user=request.user)
         return Response(_body(request, message, liked_by_me=message.liked_by_me))
 
+    @action(detail=True, methods=["post"])
+    def report(self, request, pk: str):
+        message = self.get_object()
+        data = _valid(ReportRequestSerializer, request)
+        report, created = services.message_report(message=message, user=request.user, **data)
+        row = {column: getattr(report, column) for column in selectors.REPORT_COLUMNS}
+        return Response(
+            report_body(row), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
     @action(detail=True, methods=["get"])
     def history(self, request, pk: str):
         message = self.get_object()
@@ -417,6 +476,11 @@ class MessageViewSet(
             for body, row in zip(bodies, page, strict=True):
                 body["chat"] = {"id": row["chat_id"], "name": row["chat_name"]}
         return self.get_paginated_response(bodies)
+
+
+def report_body(row: dict) -> dict:
+    """A report's body from a selectors.REPORT_COLUMNS row."""
+    return {**row, "created_at": iso_datetime(row["created_at"])}
 
 
 def _body(request, message, *, liked_by_me: bool) -> dict:

@@ -41,6 +41,8 @@ CONTRACT = {
     "/api/v1/messages/{}/pin/": {"post", "delete"},
     "/api/v1/messages/{}/history/": {"get"},
     "/api/v1/messages/mentions/": {"get"},
+    "/api/v1/messages/{}/report/": {"post"},
+    "/api/v1/chats/{}/reports/": {"get"},
     "/api/v1/chats/{}/pins/": {"get"},
     "/api/v1/messages/mine/": {"get"},
     "/api/v1/messages/latest/": {"get"},
@@ -70,6 +72,7 @@ LISTS = {
     "/api/v1/chats/{}/pins/",
     "/api/v1/messages/{}/history/",
     "/api/v1/messages/mentions/",
+    "/api/v1/chats/{}/reports/",
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 

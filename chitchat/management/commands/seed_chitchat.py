@@ -263,6 +263,7 @@ class Command(BaseCommand):
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE wants none pending
                 cursor.execute(
                     "TRUNCATE messaging_like, messaging_reaction, messaging_pin, "
+                    "messaging_messageedit, messaging_mention, messaging_report, "
                     "messaging_message, chats_membership, chats_chat RESTART IDENTITY"
                 )
             else:
@@ -271,6 +272,9 @@ class Command(BaseCommand):
                     "messaging_like",
                     "messaging_reaction",
                     "messaging_pin",
+                    "messaging_messageedit",
+                    "messaging_mention",
+                    "messaging_report",
                     "messaging_message",
                     "chats_membership",
                 ):
