@@ -125,6 +125,8 @@ EXAMPLES = {
     "UserIdRequest": {"user_id": 8},
     "MarkReadRequest": {"message_id": 1042},
     "MessageSendRequest": {"body": "Hello, world", "client_id": "c-5f2b1"},
+    "ReactionAddRequest": {"emoji": "👍🏽"},
+    "ReportCreateRequest": {"reason": "spam", "note": "Advertises a shop."},
     "PatchedMessageBodyRequest": {"body": "Hello again, world"},
     "PatchedRoleRequest": {"role": "admin"},
     "PasswordResetRequest": {"email": "ada@example.com"},

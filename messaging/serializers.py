@@ -145,7 +145,7 @@ class MessageListQuerySerializer(serializers.Serializer):
     )
 
 
-class ReactionRequestSerializer(serializers.Serializer):
+class ReactionAddSerializer(serializers.Serializer):
     """Input of a reaction: exactly one emoji (skin-tone and ZWJ sequences included)."""
 
     emoji = serializers.CharField(
@@ -176,7 +176,7 @@ class MessageVersionSerializer(serializers.Serializer):
     replaced_at = serializers.DateTimeField(read_only=True)
 
 
-class ReportRequestSerializer(serializers.Serializer):
+class ReportCreateSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Report.Reason.choices)
     note = serializers.CharField(
         max_length=REPORT_NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""

@@ -27,6 +27,7 @@ from chats.signals import chat_deleting
 from messaging import events
 from messaging.models import (
     PINS_MAX,
+    REACTION_EMOJI_MAX_LENGTH,
     REACTIONS_MAX_DISTINCT,
     Like,
     Mention,
@@ -272,6 +273,8 @@ def message_react(*, message: Message, user: User, emoji: str) -> Message:
 @transaction.atomic
 def message_unreact(*, message: Message, user: User, emoji: str) -> Message:
     """Take the caller's reaction with `emoji` back, if there is one."""
+    if "\x00" in emoji or len(emoji) > REACTION_EMOJI_MAX_LENGTH:
+        return message  # never stored (PostgreSQL text cannot even hold a NUL)
     _lock_chat(message.chat_id)
     reaction = (
         Reaction.objects.select_related("user")

@@ -6,7 +6,13 @@ the app above chats, so chats' router does not know them)."""
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from messaging.views import ChatMessageViewSet, DirectMessageViewSet, MessageViewSet
+from messaging.views import (
+    ChatMessageViewSet,
+    ChatPinViewSet,
+    ChatReportViewSet,
+    DirectMessageViewSet,
+    MessageViewSet,
+)
 
 router = SimpleRouter()
 router.register("messages", MessageViewSet, basename="message")
@@ -20,8 +26,8 @@ chat_urlpatterns = [
         name="chat-messages",
     ),
     path("read/", ChatMessageViewSet.as_view({"post": "read"}), name="chat-read"),
-    path("pins/", ChatMessageViewSet.as_view({"get": "pins"}), name="chat-pins"),
-    path("reports/", ChatMessageViewSet.as_view({"get": "reports"}), name="chat-reports"),
+    path("pins/", ChatPinViewSet.as_view({"get": "list"}), name="chat-pins"),
+    path("reports/", ChatReportViewSet.as_view({"get": "list"}), name="chat-reports"),
 ]
 
 user_urlpatterns = [

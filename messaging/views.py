@@ -34,9 +34,9 @@ from messaging.serializers import (
     MessageSendSerializer,
     MessageSerializer,
     MessageVersionSerializer,
+    ReactionAddSerializer,
     ReactionGroupSerializer,
-    ReactionRequestSerializer,
-    ReportRequestSerializer,
+    ReportCreateSerializer,
     ReportSerializer,
 )
 
@@ -146,22 +146,41 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         services.chat_mark_read(chat=chat, user=request.user, message_id=data["message_id"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(
+
+@extend_schema_view(
+    list=extend_schema(
         summary="A chat's pinned messages, most recently pinned first",
+        description="Members only.",
         parameters=[CHAT_ID],
         responses={200: MessageSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
-    )
-    @extend_schema(
+    ),
+)
+class ChatPinViewSet(ChatMessageViewSet):
+    """/chats/{chat_id}/pins/ (1.1), for the chat's members."""
+
+    def list(self, request, chat_id: str):
+        self.get_chat()
+        source = selectors.chat_pins_source(chat_id=int(chat_id), user=request.user)
+        page = self.paginator.paginate_source(source, request, descending=True)
+        return self.get_paginated_response(message_bodies(page, user_id=request.user.pk))
+
+
+@extend_schema_view(
+    list=extend_schema(
         summary="A chat's open reports, oldest first, each with its message",
         description="The chat's owner or admins only.",
         parameters=[CHAT_ID],
         responses={200: ChatReportSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
-    )
-    def reports(self, request, chat_id: str):
-        chat = get_object_or_404(chats_with_role(request.user), pk=chat_id)
-        for permission in (IsChatMember(), IsChatAdmin()):
-            if not permission.has_object_permission(request, self, chat):
-                self.permission_denied(request, message=permission.message)
+    ),
+)
+class ChatReportViewSet(ChatMessageViewSet):
+    """/chats/{chat_id}/reports/ (1.1), for the chat's owner and admins."""
+
+    serializer_class = ChatReportSerializer
+    permission_classes = [IsAuthenticated, IsChatMember, IsChatAdmin]
+
+    def list(self, request, chat_id: str):
+        chat = self.get_chat()
         page = self.paginate_queryset(selectors.chat_open_reports(chat.pk))
         messages = message_rows(
             Message.objects.filter(pk__in=[row["message_id"] for row in page]),
@@ -170,12 +189,6 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         bodies = {body["id"]: body for body in message_bodies(messages, user_id=request.user.pk)}
         results = [{**report_body(row), "message": bodies.get(row["message_id"])} for row in page]
         return self.get_paginated_response(results)
-
-    def pins(self, request, chat_id: str):
-        self.get_chat()
-        source = selectors.chat_pins_source(chat_id=int(chat_id), user=request.user)
-        page = self.paginator.paginate_source(source, request, descending=True)
-        return self.get_paginated_response(message_bodies(page, user_id=request.user.pk))
 
 
 @extend_schema_view(
@@ -265,7 +278,7 @@ MEMBER_ACTIONS = (
         summary="Report a message (members; not one's own)",
         description="Reporting the same message again returns the first report with 200.",
         parameters=[MESSAGE_ID],
-        request=ReportRequestSerializer,
+        request=ReportCreateSerializer,
         responses={
             201: ReportSerializer,
             200: OpenApiResponse(ReportSerializer, description="Reported before: that report."),
@@ -330,9 +343,9 @@ class MessageViewSet(
 
     def get_serializer_class(self):
         if self.action == "report":
-            return ReportRequestSerializer
+            return ReportCreateSerializer
         if self.action == "reactions":
-            return ReactionRequestSerializer
+            return ReactionAddSerializer
         if self.action == "latest":
             return LatestMessageSerializer
         if self.action == "likes":
@@ -391,7 +404,7 @@ class MessageViewSet(
         methods=["POST"],
         summary="React to a message with one emoji (again changes nothing)",
         parameters=[MESSAGE_ID],
-        request=ReactionRequestSerializer,
+        request=ReactionAddSerializer,
         responses={
             200: MessageSerializer,
             400: ERRORS[400],
@@ -409,7 +422,7 @@ class MessageViewSet(
             # The id (the emoji's first reaction) is only the cursor's position.
             groups = [{key: row[key] for key in ("emoji", "count", "users")} for row in page]
             return self.get_paginated_response(groups)
-        data = _valid(ReactionRequestSerializer, request)
+        data = _valid(ReactionAddSerializer, request)
         message = services.message_react(message=message, user=request.user, emoji=data["emoji"])
         return Response(_body(request, message, liked_by_me=message.liked_by_me))
 
@@ -431,7 +444,7 @@ class MessageViewSet(
     @action(detail=True, methods=["post"])
     def report(self, request, pk: str):
         message = self.get_object()
-        data = _valid(ReportRequestSerializer, request)
+        data = _valid(ReportCreateSerializer, request)
         report, created = services.message_report(message=message, user=request.user, **data)
         row = {column: getattr(report, column) for column in selectors.REPORT_COLUMNS}
         return Response(
