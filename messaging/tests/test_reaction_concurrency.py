@@ -1,5 +1,5 @@
-"""1.1 reactions under concurrency on PostgreSQL (real threads and connections): the chat row
-lock in messaging.services.message_react serialises a message's reactions."""
+"""1.1 reactions and pins under concurrency on PostgreSQL (real threads and connections): the
+chat row lock in messaging.services serialises a message's reactions and a chat's pins."""
 
 import pytest
 
@@ -57,3 +57,28 @@ def test_racing_for_the_20th_distinct_emoji_one_gets_409(client_for):
     assert sorted(statuses) == [200, 409]
     assert Reaction.objects.filter(message=message).values("emoji").distinct().count() == 20
     assert check_rich_message_counters() == []
+
+
+def test_racing_for_the_50th_pin_one_gets_409(client_for):
+    from messaging.models import Pin
+    from messaging.services import message_pin
+
+    owner, admin = UserFactory(), UserFactory()
+    chat = group_chat(owner, members=[admin])
+    chat.memberships.filter(user=admin).update(role="admin")
+    messages = [message_send(chat=chat, author=owner, body=f"m{i}")[0] for i in range(51)]
+    for message in messages[:49]:
+        message_pin(message=message, user=owner)
+    statuses: list[int] = []
+
+    def pin(client, message):
+        def run():
+            statuses.append(client.post(f"/api/v1/messages/{message.pk}/pin/").status_code)
+
+        return run
+
+    targets = [pin(client_for(owner), messages[49]), pin(client_for(admin), messages[50])]
+    assert run_threads(targets) == []
+    assert sorted(statuses) == [200, 409]
+    assert Pin.objects.filter(chat=chat).count() == 50
+    assert Message.objects.filter(chat=chat, pinned=True).count() == 50
