@@ -6,6 +6,11 @@ admin's previews all build message bodies with `message_body`; adding a field to
 is one change here (its column in MESSAGE_COLUMNS, its line in message_body) plus the model
 field and its migration; the schema follows (MESSAGE_FIELDS). Rows are `.values()` dicts:
 building model instances was most of a page's cost.
+
+1.1: fields that live in other tables (`reply_to` previews, `reactions`, `mentions`) are
+filled by `message_bodies` for a whole page at once, one query each and only when some row
+of the page needs it (its reply_to_id, reaction_count or mention_count says so): lists,
+details and events all go through it, never a query per row.
 """
 
 from collections import defaultdict
