@@ -31,6 +31,7 @@ class Message(models.Model):
         "self",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # the partial (reply_to, id) index below serves every lookup
         null=True,
         blank=True,
         related_name="replies",
