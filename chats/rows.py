@@ -146,6 +146,7 @@ def chat_body(row: dict) -> dict:
         "role": row["my_role"],
         "last_message": None,
         "unread_count": None,
+        "mention_count": None,  # 1.1, filled for members by messaging's extension
     }
 
 

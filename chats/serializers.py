@@ -37,6 +37,11 @@ class ChatSerializer(serializers.ModelSerializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices, read_only=True, allow_null=True)
     last_message = LastMessageField(read_only=True, allow_null=True)
     unread_count = serializers.IntegerField(read_only=True, allow_null=True)
+    mention_count = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Messages after the caller's read marker that mention the caller (members).",
+    )
 
     class Meta:
         model = Chat

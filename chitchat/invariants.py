@@ -23,7 +23,7 @@ from django.db.models import Model
 
 from chats.models import Chat, Membership
 from messaging.attachments.models import Attachment
-from messaging.models import Like, Message
+from messaging.models import Like, Mention, Message, Pin, Reaction
 
 # At most this many problems are reported (the first ones found are enough to debug).
 REPORT_LIMIT = 20
@@ -169,6 +169,23 @@ class OwnMessage(_Rule):
         return f"{self.model.__name__} {pk}: not its {self.fk}'s message {stored} of its chat"
 
 
+@dataclass(frozen=True)
+class FlagOf(_Rule):
+    """`model.field` (a flag) is true exactly when some `related` row points at it."""
+
+    def aggregate(self) -> str:
+        return "COUNT(*)"
+
+    def wrong(self, stored: str, actual: str) -> str:
+        return (
+            f"(CASE WHEN {stored} THEN 1 ELSE 0 END) "
+            f"<> (CASE WHEN COALESCE({actual}, 0) > 0 THEN 1 ELSE 0 END)"
+        )
+
+    def describe(self, pk, stored, actual) -> str:
+        return f"{self.model.__name__} {pk}: {self.field} is {stored}, {actual or 0} rows"
+
+
 CHECKS: list[_Rule] = [
     CountOf(Chat, "message_count", Message, "chat"),
     NewestOf(Chat, "last_message_id", Message, "chat"),
@@ -176,6 +193,10 @@ CHECKS: list[_Rule] = [
     CountOf(Message, "like_count", Like, "message"),
     SameScope(Membership, "last_read_message_id", Message, "chat"),
     OwnMessage(Attachment, "message_id", Message, "uploader"),
+    CountOf(Message, "reaction_count", Reaction, "message"),
+    CountOf(Message, "reply_count", Message, "reply_to"),
+    CountOf(Message, "mention_count", Mention, "message"),
+    FlagOf(Message, "pinned", Pin, "message"),
 ]
 
 

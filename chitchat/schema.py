@@ -69,6 +69,11 @@ _MESSAGE = {
             "height": 480,
         }
     ],
+    "reply_to": {"id": 1040, "author": {"id": 9, "username": "charles"}, "body": "Ready?"},
+    "reply_count": 0,
+    "reactions": [{"emoji": "👍", "count": 2, "me": True}],
+    "pinned": False,
+    "mentions": [{"id": 9, "username": "charles"}],
 }
 _USER_FULL = {
     **_ADA,
@@ -106,6 +111,7 @@ EXAMPLES = {
         "role": "owner",
         "last_message": _MESSAGE,
         "unread_count": 0,
+        "mention_count": 0,
     },
     "Membership": {"user": {"id": 8, "username": "charles"}, "role": "admin", "joined_at": _WHEN},
     "Passkey": {"passkey": "sesame"},
@@ -131,6 +137,8 @@ EXAMPLES = {
     "UserIdRequest": {"user_id": 8},
     "MarkReadRequest": {"message_id": 1042},
     "MessageSendRequest": {"body": "Hello, world", "client_id": "c-5f2b1", "attachment_ids": [31]},
+    "ReactionAddRequest": {"emoji": "👍🏽"},
+    "ReportCreateRequest": {"reason": "spam", "note": "Advertises a shop."},
     "PatchedMessageBodyRequest": {"body": "Hello again, world"},
     "PatchedRoleRequest": {"role": "admin"},
     "PasswordResetRequest": {"email": "ada@example.com"},

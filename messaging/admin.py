@@ -12,15 +12,32 @@ from django.contrib import admin
 from django.contrib.admin.utils import model_ngettext
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from chats.models import Chat
-from messaging.models import Like, Message
-from messaging.services import message_delete, message_unlike
+from messaging.models import Like, Message, Report
+from messaging.services import (
+    message_delete,
+    message_unlike,
+    reported_messages_delete,
+    reported_messages_dismiss,
+)
 
 # Below this many rows an exact COUNT is cheap enough.
 EXACT_COUNT_LIMIT = 100_000
@@ -163,3 +180,117 @@ class LikeAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Like]) -> None:
         for like in queryset.select_related("message", "user").order_by("pk"):
             self.delete_model(request, like)
+
+
+# ---------------------------------------------------------------------------------------
+# 1.1 the moderation queue of reports
+# ---------------------------------------------------------------------------------------
+class ReportStatusFilter(admin.SimpleListFilter):
+    """Messages with open reports (the default view), or those already handled."""
+
+    title = "status"
+    parameter_name = "handled"
+
+    def lookups(self, request, model_admin):
+        return [("no", "open"), ("yes", "handled")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(has_open=True)
+        if self.value() == "yes":
+            return queryset.filter(has_open=False)
+        return queryset
+
+
+@admin.register(Report)
+class ReportQueueAdmin(admin.ModelAdmin):
+    """One row per reported message (its first report stands for it): open first, then
+    oldest first, with the number of reports, their reasons, and the message's text and
+    author as reported (kept after the message is deleted). Actions go through
+    messaging.services, as the API does."""
+
+    list_display = (
+        "message_id",
+        "excerpt",
+        "message_author_username",
+        "chat_id",
+        "queue_status",
+        "report_count",
+        "reasons",
+        "created_at",
+    )
+    list_display_links = ("excerpt",)
+    list_filter = (ReportStatusFilter,)
+    actions = ("delete_reported_messages", "dismiss_reports")
+    show_full_result_count = False
+    fields = (
+        "message_id",
+        "chat",
+        "message_author_username",
+        "message_body",
+        "reporter",
+        "reason",
+        "note",
+        "status",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        same_message = Report.objects.filter(message_id=OuterRef("message_id")).order_by()
+        firsts = Report.objects.values("message_id").annotate(first=Min("id")).values("first")
+
+        def counted(**filters):
+            rows = same_message.filter(**filters).values("message_id")
+            return Coalesce(
+                Subquery(rows.annotate(n=Count("id")).values("n"), output_field=IntegerField()),
+                0,
+            )
+
+        return (
+            Report.objects.filter(pk__in=firsts)
+            .annotate(
+                has_open=Exists(same_message.filter(status=Report.Status.OPEN)),
+                report_count=counted(),
+                spam=counted(reason=Report.Reason.SPAM),
+                abuse=counted(reason=Report.Reason.ABUSE),
+                other=counted(reason=Report.Reason.OTHER),
+                open_first=Case(When(has_open=True, then=Value(0)), default=Value(1)),
+            )
+            .order_by("open_first", "id")
+        )
+
+    @admin.display(description="message")
+    def excerpt(self, report: Report) -> str:
+        return Truncator(report.message_body).chars(80)
+
+    @admin.display(description="status")
+    def queue_status(self, report: Report) -> str:
+        return "open" if report.has_open else report.status
+
+    @admin.display(description="reports")
+    def report_count(self, report: Report) -> int:
+        return report.report_count
+
+    @admin.display(description="reasons")
+    def reasons(self, report: Report) -> str:
+        counts = (("spam", report.spam), ("abuse", report.abuse), ("other", report.other))
+        return ", ".join(f"{reason}: {n}" for reason, n in counts if n)
+
+    @admin.action(description="Delete the reported messages")
+    def delete_reported_messages(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        ids = sorted({report.message_id for report in queryset})
+        reported_messages_delete(message_ids=ids)
+        self.message_user(request, f"{len(ids)} reported message(s) handled as deleted.")
+
+    @admin.action(description="Dismiss the reports")
+    def dismiss_reports(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        ids = sorted({report.message_id for report in queryset})
+        reported_messages_dismiss(message_ids=ids)
+        self.message_user(request, f"Reports of {len(ids)} message(s) dismissed.")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # reports are closed by the actions, never deleted by hand

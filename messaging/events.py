@@ -39,3 +39,15 @@ def chat_read(*, chat_id: int, user, message_id: int, unread_count: int) -> None
     0 until messages carry mentions."""
     data = {"message_id": message_id, "unread_count": unread_count, "mention_count": 0}
     live.user_event(user_id=user.pk, chat_id=chat_id, type="chat.read", data=data)
+
+
+def message_reacted(*, reaction, count: int, reacted: bool) -> None:
+    """`reaction`: a Reaction with `message` (or its chat_id) and `user` loaded."""
+    data = {"id": reaction.message_id, "emoji": reaction.emoji, "count": count}
+    data.update(user=user_ref(reaction.user), reacted=reacted)
+    live.chat_event(chat_id=reaction.message.chat_id, type="message.reacted", data=data)
+
+
+def message_pinned(*, message, by, pinned: bool) -> None:
+    data = {"id": message.pk, "pinned": pinned, "by": user_ref(by)}
+    live.chat_event(chat_id=message.chat_id, type="message.pinned", data=data)

@@ -20,8 +20,11 @@ MAX_ID = 2**63 - 1
 
 
 def _row_id(row) -> int:
-    """Pages hold `.values()` rows (dicts) or model instances."""
-    return row["id"] if isinstance(row, dict) else row.id
+    """Pages hold `.values()` rows (dicts) or model instances. A row whose list is not keyed
+    on its own id (a chat's pins: the pin's id) carries its key as `position`."""
+    if isinstance(row, dict):
+        return row.get("position", row["id"])
+    return row.id
 
 
 class MessageCursorPagination(IdCursorPagination):

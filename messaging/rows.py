@@ -6,17 +6,34 @@ admin's previews all build message bodies with `message_body`; adding a field to
 is one change here (its column in MESSAGE_COLUMNS, its line in message_body) plus the model
 field and its migration; the schema follows (MESSAGE_FIELDS). Rows are `.values()` dicts:
 building model instances was most of a page's cost.
+
+1.1: fields that live in other tables (`reply_to` previews, `reactions`, `mentions`) are
+filled by `message_bodies` for a whole page at once, one query each and only when some row
+of the page needs it (its reply_to_id, reaction_count or mention_count says so): lists,
+details and events all go through it, never a query per row.
 """
 
 from collections import defaultdict
 
-from django.db.models import Exists, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Substr
 
 from chats.models import Membership
 from chats.rows import count_subquery, iso_datetime
 from messaging.attachments.rows import attachments_by_message
-from messaging.models import Like, Message
+from messaging.models import Like, Mention, Message, Reaction
 
 MESSAGE_COLUMNS = (
     "id",
@@ -28,7 +45,14 @@ MESSAGE_COLUMNS = (
     "edited_at",
     "like_count",
     "client_id",
+    # 1.1 replies and reactions (message_bodies fills `reply_to` and `reactions` per page)
+    "reply_to_id",
+    "reply_count",
+    "reaction_count",
+    "pinned",  # 1.1 pins
+    "mention_count",  # 1.1 mentions (message_bodies fills `mentions`)
 )
+REPLY_PREVIEW_LENGTH = 200
 
 
 def message_rows(messages: QuerySet[Message], *extra: str, user_id: int) -> QuerySet:
@@ -56,6 +80,11 @@ def message_body(row: dict) -> dict:
         "like_count": row["like_count"],
         "liked_by_me": bool(row.get("liked_by_me", False)),
         "client_id": row["client_id"],
+        "reply_to": None,  # filled by message_bodies
+        "reply_count": row["reply_count"],
+        "reactions": [],  # filled by message_bodies
+        "pinned": bool(row["pinned"]),
+        "mentions": [],  # filled by message_bodies
         "attachments": _attachments(row),
     }
 
@@ -68,13 +97,87 @@ def _attachments(row: dict) -> list[dict]:
     return attachments
 
 
-def message_bodies(rows: list[dict]) -> list[dict]:
-    """message_body of each row, the page's attachments read in one query."""
+def message_bodies(rows, *, user_id: int | None) -> list[dict]:
+    """The bodies of message rows, with `attachments`, `reply_to`, `reactions` and `mentions`
+    filled in for the whole page at once: one query for the page's attachments, one for the
+    parents' previews when some row is a reply, one for the reactions when some row has any
+    (`me` for `user_id`; None leaves `me` out, as events do), one for the mentions.
+    """
+    rows = list(rows)
     found = attachments_by_message([row["id"] for row in rows if row.get("attachments") is None])
     for row in rows:
         if row.get("attachments") is None:
             row["attachments"] = found.get(row["id"], [])
-    return [message_body(row) for row in rows]
+    bodies = [message_body(row) for row in rows]
+    _fill_reply_to(rows, bodies)
+    _fill_reactions(rows, bodies, user_id=user_id)
+    _fill_mentions(rows, bodies)
+    return bodies
+
+
+def _fill_mentions(rows: list[dict], bodies: list[dict]) -> None:
+    ids = [row["id"] for row in rows if row.get("mention_count")]
+    if not ids:
+        return
+    per_message: dict[int, list[dict]] = defaultdict(list)
+    mentions = (
+        Mention.objects.filter(message_id__in=ids)
+        .order_by("message_id", "position")
+        .values_list("message_id", "user_id", "user__username")
+    )
+    for message_id, user_id, username in mentions:
+        per_message[message_id].append({"id": user_id, "username": username})
+    for body in bodies:
+        if body["id"] in per_message:
+            body["mentions"] = per_message[body["id"]]
+
+
+def _fill_reply_to(rows: list[dict], bodies: list[dict]) -> None:
+    parent_ids = {row["reply_to_id"] for row in rows if row.get("reply_to_id")}
+    if not parent_ids:
+        return
+    parents = {
+        parent["id"]: {
+            "id": parent["id"],
+            "author": {"id": parent["author_id"], "username": parent["author__username"]},
+            "body": parent["preview"],
+        }
+        for parent in Message.objects.filter(pk__in=parent_ids).values(
+            "id", "author_id", "author__username", preview=Substr("body", 1, REPLY_PREVIEW_LENGTH)
+        )
+    }
+    for body, row in zip(bodies, rows, strict=True):
+        parent_id = row.get("reply_to_id")
+        if parent_id:
+            body["reply_to"] = parents.get(
+                parent_id, {"id": parent_id, "author": None, "body": None, "deleted": True}
+            )
+
+
+def _fill_reactions(rows: list[dict], bodies: list[dict], *, user_id: int | None) -> None:
+    ids = [row["id"] for row in rows if row.get("reaction_count")]
+    if not ids:
+        return
+    grouped = (
+        Reaction.objects.filter(message_id__in=ids)
+        .values("message_id", "emoji")
+        .annotate(count=Count("id"), first=Min("id"))
+        .order_by("message_id", "first")
+    )
+    if user_id is not None:
+        # MAX over a 0/1 flag: portable (no bool_or on SQLite).
+        grouped = grouped.annotate(
+            me=Max(Case(When(user_id=user_id, then=Value(1)), default=Value(0)))
+        )
+    per_message: dict[int, list[dict]] = defaultdict(list)
+    for group in grouped:
+        reaction = {"emoji": group["emoji"], "count": group["count"]}
+        if user_id is not None:
+            reaction["me"] = bool(group["me"])
+        per_message[group["message_id"]].append(reaction)
+    for body in bodies:
+        if body["id"] in per_message:
+            body["reactions"] = per_message[body["id"]]
 
 
 # The body's field names in order, read off message_body itself: the schema's component
@@ -97,9 +200,14 @@ def message_event_body(message: Message | dict) -> dict:
     """What message.created/updated carry: the body without `liked_by_me` (per reader).
     `message`: an instance, or a message_rows row."""
     row = message if isinstance(message, dict) else message_row_of(message)
-    body = message_body(row)
+    (body,) = message_bodies([row], user_id=None)
     del body["liked_by_me"]
     return body
+
+
+def message_body_of(message: Message, *, user_id: int, liked_by_me: bool = False) -> dict:
+    """The body of one message instance (its author loaded), as `user_id` sees it."""
+    return message_bodies([message_row_of(message, liked_by_me=liked_by_me)], user_id=user_id)[0]
 
 
 # ---------------------------------------------------------------------------------------
@@ -114,6 +222,7 @@ def chat_timeline(*, user, rows: list[dict], bodies: list[dict]) -> None:
     for body, row in zip(bodies, rows, strict=True):
         if row["my_role"] is not None:
             body["unread_count"] = 0
+            body["mention_count"] = 0
     last_ids = [row["last_message_id"] for row in member_rows if row["last_message_id"]]
     if not last_ids:
         return
@@ -126,21 +235,31 @@ def chat_timeline(*, user, rows: list[dict], bodies: list[dict]) -> None:
             output_field=IntegerField(),
         ),
     ).exclude(author=user)
-    last_rows = list(
-        message_rows(
-            Message.objects.filter(pk__in=last_ids).annotate(unread_count=count_subquery(unread)),
+    # 1.1: the unread messages that mention the caller.
+    mentioning = Mention.objects.filter(
+        user=user,
+        message__chat_id=OuterRef("chat_id"),
+        message_id__gt=Coalesce(
+            Subquery(read_marker.values("last_read_message_id")[:1]),
+            0,
+            output_field=IntegerField(),
+        ),
+    ).exclude(message__author=user)
+    found = {
+        row["chat_id"]: row
+        for row in message_rows(
+            Message.objects.filter(pk__in=last_ids).annotate(
+                unread_count=count_subquery(unread), unread_mentions=count_subquery(mentioning)
+            ),
             "unread_count",
+            "unread_mentions",
             user_id=user.pk,
         )
-    )
-    found = {
-        row["chat_id"]: (row, body)
-        for row, body in zip(last_rows, message_bodies(last_rows), strict=True)
     }
+    last_bodies = dict(zip(found, message_bodies(found.values(), user_id=user.pk), strict=True))
     for body, row in zip(bodies, rows, strict=True):
-        last, last_body = found.get(row["id"], (None, None))
-        if row["my_role"] is None or last is None:
-            continue
-        if last["id"] == row["last_message_id"]:
-            body["last_message"] = last_body
+        last = found.get(row["id"]) if row["my_role"] is not None else None
+        if last is not None and last["id"] == row["last_message_id"]:
+            body["last_message"] = last_bodies[row["id"]]
             body["unread_count"] = last["unread_count"]
+            body["mention_count"] = last["unread_mentions"]

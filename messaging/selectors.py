@@ -14,13 +14,25 @@ import functools
 from datetime import UTC
 
 from django.db import connection
-from django.db.models import Case, CharField, Exists, F, OuterRef, QuerySet, Subquery, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 
 from accounts.models import User
 from chats.models import Chat, Membership
 from chats.selectors import chats_with_role
-from messaging.models import Like, Message
+from messaging.models import Like, Mention, Message, MessageEdit, Pin, Reaction, Report
 from messaging.rows import MESSAGE_COLUMNS, message_rows
 
 
@@ -69,11 +81,16 @@ def _page_sql(*, walk_down: bool, search: bool, above: bool, below: bool) -> str
         )
     else:
         matching = f"AND m.{m['body']} LIKE %(search)s ESCAPE '\\'"
+    # MESSAGE_COLUMNS in order: the message's own columns, and the author's username.
+    attnames = {f.attname: f.column for f in message.concrete_fields}
+    username = user.get_field("username").column
+    columns = ", ".join(
+        f"m.{attnames[name]}" if name in attnames else f"u.{username}" for name in MESSAGE_COLUMNS
+    )
+    assert [name for name in MESSAGE_COLUMNS if name not in attnames] == ["author__username"]
     # Only names from the models are formatted in; every value is a bound parameter.
     return f"""
-SELECT m.{m["id"]}, m.{m["chat"]}, m.{m["author"]}, u.{user.get_field("username").column},
-       m.{m["body"]}, m.{m["created_at"]}, m.{m["edited_at"]}, m.{m["like_count"]},
-       m.{m["client_id"]},
+SELECT {columns},
        EXISTS (SELECT 1 FROM {like.db_table} l WHERE l.{like.get_field("message").column} =
                m.{m["id"]} AND l.{like.get_field("user").column} = %(user_id)s)
 FROM {message.db_table} m JOIN {user.db_table} u ON u.{user.pk.column} = m.{m["author"]}
@@ -184,3 +201,115 @@ def messages_inbox(user: User) -> QuerySet:
 def message_likers(message: Message) -> QuerySet[Like]:
     """The likes of a message with their users joined, newest first."""
     return Like.objects.filter(message=message).select_related("user").order_by("-id")
+
+
+# ---------------------------------------------------------------------------------------
+# 1.1 reactions and replies
+# ---------------------------------------------------------------------------------------
+REACTION_USERS_SHOWN = 100
+
+
+def message_reaction_groups_source(message: Message):
+    """The page source (MessageCursorPagination.paginate_source) of a message's reactions
+    grouped by emoji, in first-use order (the position is each emoji's first reaction id),
+    each with its count and first 100 users: two statements per page."""
+
+    def fetch(*, walk_down: bool, position: int | None, limit: int) -> list[dict]:
+        groups = (
+            Reaction.objects.filter(message_id=message.pk)
+            .values("emoji")
+            .annotate(count=Count("id"), first=Min("id"))
+            .order_by("-first" if walk_down else "first")
+        )
+        if position is not None:
+            groups = (
+                groups.filter(first__lt=position)
+                if walk_down
+                else groups.filter(first__gt=position)
+            )
+        rows = [
+            {"id": group["first"], "emoji": group["emoji"], "count": group["count"]}
+            for group in groups[:limit]
+        ]
+        if not rows:
+            return rows
+        ranked = (
+            Reaction.objects.filter(message_id=message.pk, emoji__in=[r["emoji"] for r in rows])
+            .annotate(rank=Window(RowNumber(), partition_by=[F("emoji")], order_by=F("id").asc()))
+            .filter(rank__lte=REACTION_USERS_SHOWN)
+            .order_by("id")
+            .values("emoji", "user_id", "user__username")
+        )
+        users: dict[str, list[dict]] = {row["emoji"]: [] for row in rows}
+        for reaction in ranked:
+            users[reaction["emoji"]].append(
+                {"id": reaction["user_id"], "username": reaction["user__username"]}
+            )
+        for row in rows:
+            row["users"] = users[row["emoji"]]
+        return rows
+
+    return fetch
+
+
+def message_replies(message: Message, user: User) -> QuerySet:
+    """The replies to a message as rows, oldest first (the partial (reply_to, id) index)."""
+    return message_rows(
+        Message.objects.filter(reply_to_id=message.pk).order_by("reply_to_id", "id"),
+        user_id=user.pk,
+    )
+
+
+def chat_pins_source(*, chat_id: int, user: User):
+    """The page source of a chat's pinned messages as message rows, most recently pinned
+    first (the position is the pin's id): the page of pins, then their messages."""
+
+    def fetch(*, walk_down: bool, position: int | None, limit: int) -> list[dict]:
+        pins = Pin.objects.filter(chat_id=chat_id).order_by("-id" if walk_down else "id")
+        if position is not None:
+            pins = pins.filter(id__lt=position) if walk_down else pins.filter(id__gt=position)
+        order = list(pins.values_list("id", "message_id")[:limit])
+        if not order:
+            return []
+        found = {
+            row["id"]: row
+            for row in message_rows(
+                Message.objects.filter(pk__in=[m for _, m in order]), user_id=user.pk
+            )
+        }
+        # The pin's id is the cursor's position (see messaging.pagination).
+        return [{**found[m], "position": p} for p, m in order if m in found]
+
+    return fetch
+
+
+def message_history(message: Message) -> QuerySet:
+    """The earlier bodies of a message, newest first (rows keyed on the edit's id)."""
+    return (
+        MessageEdit.objects.filter(message_id=message.pk)
+        .order_by("-message_id", "-id")
+        .values("id", "body", "replaced_at")
+    )
+
+
+def messages_mentioning(user: User) -> QuerySet:
+    """Messages that mention the user, newest first, in chats the user is still in."""
+    return message_rows(
+        Message.objects.filter(
+            pk__in=Mention.objects.filter(user=user).values("message_id"),
+            chat_id__in=Membership.objects.filter(user=user).values("chat_id"),
+        ).order_by("-id"),
+        user_id=user.pk,
+    )
+
+
+REPORT_COLUMNS = ("id", "message_id", "reason", "note", "status", "created_at")
+
+
+def chat_open_reports(chat_id: int) -> QuerySet:
+    """A chat's open reports as rows, oldest first (the (chat, status, id) index)."""
+    return (
+        Report.objects.filter(chat_id=chat_id, status=Report.Status.OPEN)
+        .order_by("chat_id", "status", "id")
+        .values(*REPORT_COLUMNS)
+    )

@@ -9,22 +9,37 @@ like): chats.services takes the same lock to remove a membership, so a leave or 
 commits first always wins, and the write queued behind it is refused (403).
 """
 
+import re
+
 from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.dispatch import receiver
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
 from chats.models import Chat, Membership
+from chats.rows import count_subquery
 from chats.services import direct_chat_get_or_create
 from chats.signals import chat_deleting
 from messaging import events
 from messaging.attachments.models import Attachment
 from messaging.attachments.rows import attachment_body
 from messaging.attachments.services import attachments_claim, attachments_delete
-from messaging.models import Like, Message
+from messaging.models import (
+    PINS_MAX,
+    REACTION_EMOJI_MAX_LENGTH,
+    REACTIONS_MAX_DISTINCT,
+    Like,
+    Mention,
+    Message,
+    MessageEdit,
+    Pin,
+    Reaction,
+    Report,
+)
 
 NOT_A_MEMBER = "You are not a member of this chat."
 
@@ -75,6 +90,7 @@ def message_send(
     author: User,
     body: str = "",
     client_id: str | None = None,
+    reply_to: int | None = None,
     attachment_ids: list[int] | None = None,
 ) -> tuple[Message, bool]:
     """Store a message; return (message, created). Idempotent on (author, chat, client_id).
@@ -102,7 +118,22 @@ def message_send(
         )
         if existing is not None:
             return existing, False
-    message = Message.objects.create(chat=locked, author=author, body=body, client_id=client_id)
+    if reply_to is not None:
+        # Under the chat lock: the parent cannot be deleted between this check and the
+        # reply_count update below (message_delete takes the same lock).
+        if not Message.objects.filter(pk=reply_to, chat_id=locked.pk).exists():
+            raise ValidationError({"reply_to": ["No such message in this chat."]})
+        Message.objects.filter(pk=reply_to).update(reply_count=F("reply_count") + 1)
+    mentioned = _mentioned_members(chat_id=locked.pk, body=body)
+    message = Message.objects.create(
+        chat=locked,
+        author=author,
+        body=body,
+        client_id=client_id,
+        reply_to_id=reply_to,
+        mention_count=len(mentioned),
+    )
+    _mentions_store(message_id=message.pk, user_ids=mentioned)
     claimed = attachments_claim(message=message, attachment_ids=attachment_ids or [])
     message.attachment_bodies = [attachment_body(attachment) for attachment in claimed]
     Chat.objects.filter(pk=locked.pk).update(
@@ -121,6 +152,7 @@ def direct_message_send(
     recipient: User,
     body: str = "",
     client_id: str | None = None,
+    reply_to: int | None = None,
     attachment_ids: list[int] | None = None,
 ) -> tuple[Message, bool]:
     """Send into the direct chat of the pair, creating the chat first if needed."""
@@ -128,7 +160,12 @@ def direct_message_send(
         raise ValidationError({"user_id": ["You cannot send a direct message to yourself."]})
     chat, _ = direct_chat_get_or_create(user=author, other=recipient)
     return message_send(
-        chat=chat, author=author, body=body, client_id=client_id, attachment_ids=attachment_ids
+        chat=chat,
+        author=author,
+        body=body,
+        client_id=client_id,
+        reply_to=reply_to,
+        attachment_ids=attachment_ids,
     )
 
 
@@ -138,9 +175,21 @@ def message_edit(*, message: Message, body: str) -> Message:
     (decided under the chat lock: a removed or departed author gets 403)."""
     _lock_chat_as_member(chat_id=message.chat_id, user_id=message.author_id)
     now = timezone.now()
-    # An UPDATE rather than save(): a message deleted meanwhile is a 404, not a crash.
-    if not Message.objects.filter(pk=message.pk).update(body=body, edited_at=now):
+    # The body as stored now (read under the lock): kept in the history when it changes.
+    stored = Message.objects.filter(pk=message.pk).values("body", "mention_count").first()
+    if stored is None:
         raise NotFound("No such message.")
+    if stored["body"] != body:
+        MessageEdit.objects.create(message_id=message.pk, body=stored["body"], replaced_at=now)
+    # Mentions are recomputed from the new body (against the members of now).
+    mentioned = _mentioned_members(chat_id=message.chat_id, body=body)
+    if stored["mention_count"]:
+        Mention.objects.filter(message_id=message.pk).delete()
+    _mentions_store(message_id=message.pk, user_ids=mentioned)
+    Message.objects.filter(pk=message.pk).update(
+        body=body, edited_at=now, mention_count=len(mentioned)
+    )
+    message.mention_count = len(mentioned)
     message.body = body
     message.edited_at = now
     events.message_updated(message)
@@ -159,6 +208,10 @@ def message_delete(*, message: Message) -> None:
     if chat.last_message_id in (None, message.pk):
         fields["last_message_id"] = _newest_message_id(chat.pk)
     Chat.objects.filter(pk=chat.pk).update(**fields)
+    _reports_close(message_ids=[message.pk], status=Report.Status.ACTIONED)
+    if message.reply_to_id is not None:
+        # The parent may be gone already (then nothing to update).
+        Message.objects.filter(pk=message.reply_to_id).update(reply_count=F("reply_count") - 1)
     events.message_deleted(chat_id=chat.pk, message_id=message.pk)
 
 
@@ -192,6 +245,257 @@ def message_unlike(*, message: Message, user: User) -> Message:
     message.like_count = _current_like_count(message)
     if deleted:
         events.message_liked(message=message, user=user, liked=False)
+    return message
+
+
+# ---------------------------------------------------------------------------------------
+# 1.1 reactions
+# ---------------------------------------------------------------------------------------
+class TooManyReactions(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = f"A message has at most {REACTIONS_MAX_DISTINCT} different reactions."
+    default_code = "too_many_reactions"
+
+
+def _current_reaction_count(message: Message) -> int:
+    return (
+        Message.objects.filter(pk=message.pk).values_list("reaction_count", flat=True).first() or 0
+    )
+
+
+def _emoji_count(*, message_id: int, emoji: str) -> int:
+    return Reaction.objects.filter(message_id=message_id, emoji=emoji).count()
+
+
+@transaction.atomic
+def message_react(*, message: Message, user: User, emoji: str) -> Message:
+    """React once with `emoji`; again changes nothing. Under the chat lock (membership decided
+    there), so the distinct-emoji limit and reaction_count hold under concurrency."""
+    user = _lock_chat_as_member(chat_id=message.chat_id, user_id=user.pk).user
+    if Reaction.objects.filter(message_id=message.pk, user=user, emoji=emoji).exists():
+        return message
+    used = set(
+        Reaction.objects.filter(message_id=message.pk).values_list("emoji", flat=True).distinct()
+    )
+    if emoji not in used and len(used) >= REACTIONS_MAX_DISTINCT:
+        raise TooManyReactions()
+    # Counted first: a message deleted meanwhile is a 404, not a foreign key error.
+    if not Message.objects.filter(pk=message.pk).update(reaction_count=F("reaction_count") + 1):
+        raise NotFound("No such message.")
+    reaction = Reaction.objects.create(message=message, user=user, emoji=emoji)
+    message.reaction_count = _current_reaction_count(message)
+    count = _emoji_count(message_id=message.pk, emoji=emoji)
+    events.message_reacted(reaction=reaction, count=count, reacted=True)
+    return message
+
+
+@transaction.atomic
+def message_unreact(*, message: Message, user: User, emoji: str) -> Message:
+    """Take the caller's reaction with `emoji` back, if there is one."""
+    if "\x00" in emoji or len(emoji) > REACTION_EMOJI_MAX_LENGTH:
+        return message  # never stored (PostgreSQL text cannot even hold a NUL)
+    _lock_chat(message.chat_id)
+    reaction = (
+        Reaction.objects.select_related("user")
+        .filter(message_id=message.pk, user=user, emoji=emoji)
+        .first()
+    )
+    if reaction is None:
+        return message
+    reaction.message = message
+    Reaction.objects.filter(pk=reaction.pk).delete()
+    Message.objects.filter(pk=message.pk).update(reaction_count=F("reaction_count") - 1)
+    message.reaction_count = _current_reaction_count(message)
+    count = _emoji_count(message_id=message.pk, emoji=emoji)
+    events.message_reacted(reaction=reaction, count=count, reacted=False)
+    return message
+
+
+def _reactions_purge(*, user: User, mine, theirs: list[Reaction]) -> list[tuple[Reaction, int]]:
+    """Delete the user's reactions and those on their messages (chat rows already locked);
+    return (reaction, emoji count after) for each of `theirs` (the user's reactions on
+    others' messages, `message` joined), in a fixed number of statements."""
+    own = Reaction.objects.filter(message=OuterRef("pk"), user=user)
+    Message.objects.filter(pk__in={r.message_id for r in theirs}).update(
+        reaction_count=F("reaction_count") - count_subquery(own)
+    )
+    Reaction.objects.filter(user=user).delete()
+    Reaction.objects.filter(message__in=mine.values("pk")).delete()
+    counts = {
+        (row["message_id"], row["emoji"]): row["n"]
+        for row in Reaction.objects.filter(message_id__in={r.message_id for r in theirs})
+        .values("message_id", "emoji")
+        .annotate(n=Count("id"))
+    }
+    return [(r, counts.get((r.message_id, r.emoji), 0)) for r in theirs]
+
+
+# ---------------------------------------------------------------------------------------
+# 1.1 mentions
+# ---------------------------------------------------------------------------------------
+# `@name` at the start of the body or after a character that is not a letter, digit or one
+# of @.+-_ (the characters of a username), so e-mail addresses are not mentions.
+MENTION_RE = re.compile(r"(?<![\w.@+-])@([\w.@+-]{1,150})")
+MENTION_TOKENS_MAX = 200  # distinct @names looked up per body
+
+
+def _mentioned_members(*, chat_id: int, body: str) -> list[int]:
+    """Ids of the chat's current members the body mentions, once each, in order of first
+    appearance (ignoring case). A name followed by punctuation that usernames may contain
+    (`@ada.`) names `ada` when no member is called `ada.`."""
+    tokens: list[list[str]] = []
+    for match in MENTION_RE.finditer(body):
+        name = match.group(1).lower()
+        candidates = [name]
+        stripped = name.rstrip(".@+-")
+        if stripped and stripped != name:
+            candidates.append(stripped)
+        if candidates not in tokens:
+            tokens.append(candidates)
+        if len(tokens) >= MENTION_TOKENS_MAX:
+            break
+    if not tokens:
+        return []
+    names = {name for candidates in tokens for name in candidates}
+    members = {
+        row["name"]: row["user_id"]
+        for row in Membership.objects.filter(chat_id=chat_id)
+        .annotate(name=Lower("user__username"))
+        .filter(name__in=names)
+        .values("name", "user_id")
+    }
+    found: list[int] = []
+    for candidates in tokens:
+        for name in candidates:
+            if name in members:
+                if members[name] not in found:
+                    found.append(members[name])
+                break
+    return found
+
+
+def _mentions_store(*, message_id: int, user_ids: list[int]) -> None:
+    if user_ids:
+        Mention.objects.bulk_create(
+            Mention(message_id=message_id, user_id=user_id, position=i)
+            for i, user_id in enumerate(user_ids)
+        )
+
+
+def _mentions_purge(*, user: User, mine) -> None:
+    """Mentions of the user leave others' messages (their counts follow); the user's own
+    messages lose theirs. Chat rows already locked by user_messages_purge."""
+    own = Mention.objects.filter(message=OuterRef("pk"), user=user)
+    Message.objects.filter(mentions__user=user).exclude(author=user).update(
+        mention_count=F("mention_count") - count_subquery(own)
+    )
+    Mention.objects.filter(user=user).delete()
+    Mention.objects.filter(message__in=mine.values("pk")).delete()
+
+
+# ---------------------------------------------------------------------------------------
+# 1.1 reports
+# ---------------------------------------------------------------------------------------
+@transaction.atomic
+def message_report(
+    *, message: Message, user: User, reason: str, note: str = ""
+) -> tuple[Report, bool]:
+    """Report a message; return (report, created). A user reports a message once: again
+    returns the first report. Members only (decided under the chat lock); not one's own."""
+    membership = _lock_chat_as_member(chat_id=message.chat_id, user_id=user.pk)
+    if message.author_id == user.pk:
+        raise ValidationError({"non_field_errors": ["You cannot report your own message."]})
+    existing = Report.objects.filter(message_id=message.pk, reporter_id=user.pk).first()
+    if existing is not None:
+        return existing, False
+    stored = Message.objects.filter(pk=message.pk).values("body", "author__username").first()
+    if stored is None:
+        raise NotFound("No such message.")
+    report = Report.objects.create(
+        message_id=message.pk,
+        chat_id=message.chat_id,
+        reporter=membership.user,
+        reason=reason,
+        note=note,
+        message_body=stored["body"],
+        message_author_id=message.author_id,
+        message_author_username=stored["author__username"],
+    )
+    return report, True
+
+
+def _reports_close(*, message_ids, status: str) -> int:
+    """Close the open reports of those messages (a list of ids, or a queryset of them)."""
+    return Report.objects.filter(message_id__in=message_ids, status=Report.Status.OPEN).update(
+        status=status
+    )
+
+
+@transaction.atomic
+def reported_messages_delete(*, message_ids: list[int]) -> None:
+    """The moderation action "delete": each reported message that still exists goes through
+    message_delete (events, counters; its reports become `actioned`); the reports of
+    messages already gone are closed as `actioned` too."""
+    for message in (
+        Message.objects.filter(pk__in=message_ids).select_related("chat").order_by("chat_id", "pk")
+    ):
+        message_delete(message=message)
+    _reports_close(message_ids=message_ids, status=Report.Status.ACTIONED)
+
+
+@transaction.atomic
+def reported_messages_dismiss(*, message_ids: list[int]) -> int:
+    """The moderation action "dismiss": the open reports of those messages are dismissed."""
+    return _reports_close(message_ids=message_ids, status=Report.Status.DISMISSED)
+
+
+# ---------------------------------------------------------------------------------------
+# 1.1 pins
+# ---------------------------------------------------------------------------------------
+class TooManyPins(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = f"A chat has at most {PINS_MAX} pinned messages."
+    default_code = "too_many_pins"
+
+
+def _lock_chat_as_pinner(*, message: Message, user: User) -> Membership:
+    """Lock the chat; the caller must be an owner or admin of a group chat, or a member of
+    a direct chat (decided under the lock, as every membership-dependent write)."""
+    membership = _lock_chat_as_member(chat_id=message.chat_id, user_id=user.pk)
+    if membership.chat.kind == Chat.Kind.GROUP and membership.role not in (
+        Membership.Role.OWNER,
+        Membership.Role.ADMIN,
+    ):
+        raise PermissionDenied("Only the chat's owner or an admin may pin messages.")
+    return membership
+
+
+@transaction.atomic
+def message_pin(*, message: Message, user: User) -> Message:
+    """Pin the message (again changes nothing); at most PINS_MAX per chat."""
+    user = _lock_chat_as_pinner(message=message, user=user).user
+    if Pin.objects.filter(message_id=message.pk).exists():
+        message.pinned = True
+        return message
+    if Pin.objects.filter(chat_id=message.chat_id).count() >= PINS_MAX:
+        raise TooManyPins()
+    if not Message.objects.filter(pk=message.pk).update(pinned=True):
+        raise NotFound("No such message.")
+    Pin.objects.create(chat_id=message.chat_id, message=message, pinned_by=user)
+    message.pinned = True
+    events.message_pinned(message=message, by=user, pinned=True)
+    return message
+
+
+@transaction.atomic
+def message_unpin(*, message: Message, user: User) -> Message:
+    """Unpin the message (when not pinned, nothing changes)."""
+    user = _lock_chat_as_pinner(message=message, user=user).user
+    deleted, _ = Pin.objects.filter(message_id=message.pk).delete()
+    message.pinned = False
+    if deleted:
+        Message.objects.filter(pk=message.pk).update(pinned=False)
+        events.message_pinned(message=message, by=user, pinned=False)
     return message
 
 
@@ -234,7 +538,19 @@ def user_messages_purge(*, user: User) -> None:
         .exclude(author=user)
         .only("id", "chat_id", "like_count")
     )
-    chat_ids = sorted(set(purged) | {message.chat_id for message in unliked})
+    reacted = list(
+        Reaction.objects.filter(user=user)
+        .exclude(message__author=user)
+        .select_related("user", "message")
+        .only("id", "emoji", "user__username", "message__id", "message__chat_id")
+    )
+    mentioned_in = Mention.objects.filter(user=user).values_list("message__chat_id", flat=True)
+    chat_ids = sorted(
+        set(purged)
+        | {message.chat_id for message in unliked}
+        | {reaction.message.chat_id for reaction in reacted}
+        | set(mentioned_in)
+    )
     list(
         Chat.objects.select_for_update()
         .filter(pk__in=chat_ids)
@@ -248,6 +564,14 @@ def user_messages_purge(*, user: User) -> None:
     liked.delete()
     Like.objects.filter(message__in=mine.values("pk")).delete()
     attachments_delete(Attachment.objects.filter(uploader=user))
+    unreacted = _reactions_purge(user=user, mine=mine, theirs=reacted)
+    Pin.objects.filter(message__in=mine.values("pk")).delete()
+    MessageEdit.objects.filter(message__in=mine.values("pk")).delete()
+    _mentions_purge(user=user, mine=mine)
+    _reports_close(message_ids=mine.values("pk"), status=Report.Status.ACTIONED)
+    replied_to = list(
+        mine.filter(reply_to__isnull=False).values_list("reply_to_id", flat=True).distinct()
+    )
     # Raw delete: likes, the only relation to a message, went just above, so Django's
     # collector need not load every message into memory to cascade.
     mine._raw_delete(mine.db)
@@ -267,9 +591,14 @@ def user_messages_purge(*, user: User) -> None:
             ),
             last_message_id=Subquery(remaining.order_by("-id").values("id")[:1]),
         )
+    if replied_to:
+        replies = Message.objects.filter(reply_to=OuterRef("pk"))
+        Message.objects.filter(pk__in=replied_to).update(reply_count=count_subquery(replies))
     for message in unliked:
         message.like_count -= 1
         events.message_liked(message=message, user=user, liked=False)
+    for reaction, count in unreacted:
+        events.message_reacted(reaction=reaction, count=count, reacted=False)
     for chat_id, message_ids in purged.items():
         events.messages_deleted(chat_id=chat_id, message_ids=message_ids)
 
@@ -281,5 +610,10 @@ def chat_messages_delete(sender, *, chat_id: int, **kwargs) -> None:
     cascade, which would load every message of a million-message chat into memory."""
     Like.objects.filter(message__chat_id=chat_id).delete()
     attachments_delete(Attachment.objects.filter(chat_id=chat_id))
+    Reaction.objects.filter(message__chat_id=chat_id).delete()
+    Pin.objects.filter(chat_id=chat_id).delete()
+    MessageEdit.objects.filter(message__chat_id=chat_id).delete()
+    Mention.objects.filter(message__chat_id=chat_id).delete()
+    Report.objects.filter(chat_id=chat_id).delete()
     messages = Message.objects.filter(chat_id=chat_id)
     messages._raw_delete(messages.db)

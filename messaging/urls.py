@@ -7,7 +7,13 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from messaging.attachments import urls as attachment_urls
-from messaging.views import ChatMessageViewSet, DirectMessageViewSet, MessageViewSet
+from messaging.views import (
+    ChatMessageViewSet,
+    ChatPinViewSet,
+    ChatReportViewSet,
+    DirectMessageViewSet,
+    MessageViewSet,
+)
 
 router = SimpleRouter()
 router.register("messages", MessageViewSet, basename="message")
@@ -22,6 +28,8 @@ chat_urlpatterns = [
     ),
     path("read/", ChatMessageViewSet.as_view({"post": "read"}), name="chat-read"),
     *attachment_urls.chat_urlpatterns,
+    path("pins/", ChatPinViewSet.as_view({"get": "list"}), name="chat-pins"),
+    path("reports/", ChatReportViewSet.as_view({"get": "list"}), name="chat-reports"),
 ]
 
 user_urlpatterns = [

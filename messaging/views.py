@@ -15,14 +15,17 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from chats.models import Chat
-from chats.permissions import IsChatMember
+from chats.permissions import IsChatAdmin, IsChatMember
+from chats.rows import iso_datetime
 from chats.selectors import chats_with_role
 from chitchat.throttling import ScopedRateThrottle
 from messaging import selectors, services
+from messaging.models import Message
 from messaging.pagination import MessageCursorPagination
 from messaging.permissions import CanModerateMessage, IsMessageAuthor
-from messaging.rows import message_bodies, message_body, message_row_of
+from messaging.rows import message_bodies, message_body_of, message_rows
 from messaging.serializers import (
+    ChatReportSerializer,
     LatestMessageSerializer,
     LikerSerializer,
     MarkReadSerializer,
@@ -30,6 +33,11 @@ from messaging.serializers import (
     MessageListQuerySerializer,
     MessageSendSerializer,
     MessageSerializer,
+    MessageVersionSerializer,
+    ReactionAddSerializer,
+    ReactionGroupSerializer,
+    ReportCreateSerializer,
+    ReportSerializer,
 )
 
 # Largest id a 64-bit primary key holds; longer digit strings are not ids (404, not a 500).
@@ -112,7 +120,7 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         if not page:
             # Members only see rows: an empty page is a member's empty page, or a 404/403.
             self.get_chat()
-        return self.get_paginated_response(message_bodies(page))
+        return self.get_paginated_response(message_bodies(page, user_id=request.user.pk))
 
     def create(self, request, chat_id: str):
         serializer = MessageSendSerializer(data=request.data)
@@ -140,6 +148,50 @@ class ChatMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
 
 
 @extend_schema_view(
+    list=extend_schema(
+        summary="A chat's pinned messages, most recently pinned first",
+        description="Members only.",
+        parameters=[CHAT_ID],
+        responses={200: MessageSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+)
+class ChatPinViewSet(ChatMessageViewSet):
+    """/chats/{chat_id}/pins/ (1.1), for the chat's members."""
+
+    def list(self, request, chat_id: str):
+        self.get_chat()
+        source = selectors.chat_pins_source(chat_id=int(chat_id), user=request.user)
+        page = self.paginator.paginate_source(source, request, descending=True)
+        return self.get_paginated_response(message_bodies(page, user_id=request.user.pk))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="A chat's open reports, oldest first, each with its message",
+        description="The chat's owner or admins only.",
+        parameters=[CHAT_ID],
+        responses={200: ChatReportSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+)
+class ChatReportViewSet(ChatMessageViewSet):
+    """/chats/{chat_id}/reports/ (1.1), for the chat's owner and admins."""
+
+    serializer_class = ChatReportSerializer
+    permission_classes = [IsAuthenticated, IsChatMember, IsChatAdmin]
+
+    def list(self, request, chat_id: str):
+        chat = self.get_chat()
+        page = self.paginate_queryset(selectors.chat_open_reports(chat.pk))
+        messages = message_rows(
+            Message.objects.filter(pk__in=[row["message_id"] for row in page]),
+            user_id=request.user.pk,
+        )
+        bodies = {body["id"]: body for body in message_bodies(messages, user_id=request.user.pk)}
+        results = [{**report_body(row), "message": bodies.get(row["message_id"])} for row in page]
+        return self.get_paginated_response(results)
+
+
+@extend_schema_view(
     create=extend_schema(
         summary="Send a direct message to a user",
         parameters=[USER_ID],
@@ -161,6 +213,20 @@ class DirectMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
             author=request.user, recipient=recipient, **data
         )
         return _message_response(message, created=created)
+
+
+# Actions on one message open to the members of its chat (the service may narrow further).
+MEMBER_ACTIONS = (
+    "retrieve",
+    "like",
+    "likes",
+    "reactions",
+    "reaction",
+    "replies",
+    "pin",
+    "history",
+    "report",
+)
 
 
 @extend_schema_view(
@@ -203,6 +269,52 @@ class DirectMessageViewSet(MessageSendThrottleMixin, viewsets.GenericViewSet):
         summary="Messages others sent to the caller in direct chats, newest first",
         responses={200: MessageSerializer(many=True)},
     ),
+    replies=extend_schema(
+        summary="The messages that answer a message, oldest first",
+        parameters=[MESSAGE_ID],
+        responses={200: MessageSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    report=extend_schema(
+        summary="Report a message (members; not one's own)",
+        description="Reporting the same message again returns the first report with 200.",
+        parameters=[MESSAGE_ID],
+        request=ReportCreateSerializer,
+        responses={
+            201: ReportSerializer,
+            200: OpenApiResponse(ReportSerializer, description="Reported before: that report."),
+            400: ERRORS[400],
+            403: ERRORS[403],
+            404: ERRORS[404],
+        },
+    ),
+    mentions=extend_schema(
+        summary="Messages that mention the caller, newest first (chats they are still in)",
+        responses={200: MessageSerializer(many=True)},
+    ),
+    history=extend_schema(
+        summary="Earlier versions of a message's body, newest first (empty when never edited)",
+        parameters=[MESSAGE_ID],
+        responses={200: MessageVersionSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    pin=extend_schema(
+        summary="Pin (POST) or unpin (DELETE) a message; both idempotent",
+        description="An owner or admin of a group chat, either member of a direct chat.",
+        parameters=[MESSAGE_ID],
+        request=None,
+        responses={
+            200: MessageSerializer,
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: OpenApiResponse(description="A 51st pin in the chat (code too_many_pins)."),
+        },
+    ),
+    reaction=extend_schema(
+        summary="Take back the caller's reaction with an emoji (percent-encoded)",
+        description="Removing a reaction that is not there changes nothing.",
+        parameters=[MESSAGE_ID, OpenApiParameter("emoji", str, OpenApiParameter.PATH)],
+        request=None,
+        responses={200: MessageSerializer, 403: ERRORS[403], 404: ERRORS[404]},
+    ),
 )
 class MessageViewSet(
     mixins.RetrieveModelMixin,
@@ -224,10 +336,16 @@ class MessageViewSet(
             return selectors.messages_latest(user)
         if self.action == "inbox":
             return selectors.messages_inbox(user)
+        if self.action == "mentions":
+            return selectors.messages_mentioning(user)
         # Chats the caller may not know of are a 404 here; membership is a permission (403).
         return selectors.messages_visible_to(user)
 
     def get_serializer_class(self):
+        if self.action == "report":
+            return ReportCreateSerializer
+        if self.action == "reactions":
+            return ReactionAddSerializer
         if self.action == "latest":
             return LatestMessageSerializer
         if self.action == "likes":
@@ -241,7 +359,7 @@ class MessageViewSet(
             extra = [IsMessageAuthor()]
         elif self.action == "destroy":
             extra = [(IsMessageAuthor | CanModerateMessage)()]
-        elif self.action in ("retrieve", "like", "likes"):
+        elif self.action in MEMBER_ACTIONS:
             extra = [IsChatMember()]
         else:
             extra = []
@@ -249,13 +367,13 @@ class MessageViewSet(
 
     def retrieve(self, request, pk: str):
         message = self.get_object()
-        return Response(message_body(message_row_of(message, liked_by_me=message.liked_by_me)))
+        return Response(_body(request, message, liked_by_me=message.liked_by_me))
 
     def partial_update(self, request, pk: str):
         message = self.get_object()
         data = _valid(MessageBodySerializer, request)
         message = services.message_edit(message=message, body=data["body"])
-        return Response(message_body(message_row_of(message, liked_by_me=message.liked_by_me)))
+        return Response(_body(request, message, liked_by_me=message.liked_by_me))
 
     def perform_destroy(self, instance) -> None:
         services.message_delete(message=instance)
@@ -268,13 +386,85 @@ class MessageViewSet(
         else:
             message = services.message_unlike(message=message, user=request.user)
         liked = request.method == "POST"
-        return Response(message_body(message_row_of(message, liked_by_me=liked)))
+        return Response(_body(request, message, liked_by_me=liked))
 
     @action(detail=True, methods=["get"])
     def likes(self, request, pk: str):
         message = self.get_object()
         page = self.paginate_queryset(selectors.message_likers(message))
         return self.get_paginated_response(LikerSerializer(page, many=True).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A message's reactions by emoji, each with its first 100 users",
+        parameters=[MESSAGE_ID],
+        responses={200: ReactionGroupSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="React to a message with one emoji (again changes nothing)",
+        parameters=[MESSAGE_ID],
+        request=ReactionAddSerializer,
+        responses={
+            200: MessageSerializer,
+            400: ERRORS[400],
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: OpenApiResponse(description="A 21st emoji (code too_many_reactions)."),
+        },
+    )
+    @action(detail=True, methods=["get", "post"])
+    def reactions(self, request, pk: str):
+        message = self.get_object()
+        if request.method == "GET":
+            source = selectors.message_reaction_groups_source(message)
+            page = self.paginator.paginate_source(source, request, descending=False)
+            # The id (the emoji's first reaction) is only the cursor's position.
+            groups = [{key: row[key] for key in ("emoji", "count", "users")} for row in page]
+            return self.get_paginated_response(groups)
+        data = _valid(ReactionAddSerializer, request)
+        message = services.message_react(message=message, user=request.user, emoji=data["emoji"])
+        return Response(_body(request, message, liked_by_me=message.liked_by_me))
+
+    @action(detail=True, methods=["delete"], url_path=r"reactions/(?P<emoji>[^/]+)")
+    def reaction(self, request, pk: str, emoji: str):
+        message = self.get_object()
+        message = services.message_unreact(message=message, user=request.user, emoji=emoji)
+        return Response(_body(request, message, liked_by_me=message.liked_by_me))
+
+    @action(detail=True, methods=["post", "delete"])
+    def pin(self, request, pk: str):
+        message = self.get_object()
+        if request.method == "POST":
+            message = services.message_pin(message=message, user=request.user)
+        else:
+            message = services.message_unpin(message=message, user=request.user)
+        return Response(_body(request, message, liked_by_me=message.liked_by_me))
+
+    @action(detail=True, methods=["post"])
+    def report(self, request, pk: str):
+        message = self.get_object()
+        data = _valid(ReportCreateSerializer, request)
+        report, created = services.message_report(message=message, user=request.user, **data)
+        row = {column: getattr(report, column) for column in selectors.REPORT_COLUMNS}
+        return Response(
+            report_body(row), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk: str):
+        message = self.get_object()
+        page = self.paginate_queryset(selectors.message_history(message))
+        versions = [
+            {"body": row["body"], "replaced_at": iso_datetime(row["replaced_at"])} for row in page
+        ]
+        return self.get_paginated_response(versions)
+
+    @action(detail=True, methods=["get"])
+    def replies(self, request, pk: str):
+        message = self.get_object()
+        page = self.paginate_queryset(selectors.message_replies(message, request.user))
+        return self.get_paginated_response(message_bodies(page, user_id=request.user.pk))
 
     @action(detail=False, methods=["get"])
     def mine(self, request):
@@ -288,13 +478,26 @@ class MessageViewSet(
     def inbox(self, request):
         return self._page()
 
+    @action(detail=False, methods=["get"])
+    def mentions(self, request):
+        return self._page()
+
     def _page(self) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        bodies = message_bodies(list(page))
+        bodies = message_bodies(page, user_id=self.request.user.pk)
         if self.action == "latest":
             for body, row in zip(bodies, page, strict=True):
                 body["chat"] = {"id": row["chat_id"], "name": row["chat_name"]}
         return self.get_paginated_response(bodies)
+
+
+def report_body(row: dict) -> dict:
+    """A report's body from a selectors.REPORT_COLUMNS row."""
+    return {**row, "created_at": iso_datetime(row["created_at"])}
+
+
+def _body(request, message, *, liked_by_me: bool) -> dict:
+    return message_body_of(message, user_id=request.user.pk, liked_by_me=liked_by_me)
 
 
 def _valid(serializer_class, request) -> dict:
@@ -309,6 +512,6 @@ def _message_response(message, *, created: bool) -> Response:
         # A replay returns the stored message as a read would show it to its author.
         liked = message.likes.filter(user_id=message.author_id).exists()
     return Response(
-        message_body(message_row_of(message, liked_by_me=liked)),
+        message_body_of(message, user_id=message.author_id, liked_by_me=liked),
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
     )

@@ -34,6 +34,7 @@ def test_create_public_chat(client_for, sent_events, django_capture_on_commit_ca
         "role": "owner",
         "last_message": None,
         "unread_count": 0,
+        "mention_count": 0,
     }
     assert chat.passkey == ""
     assert Membership.objects.get(chat=chat).role == "owner"

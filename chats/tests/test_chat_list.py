@@ -30,6 +30,7 @@ CHAT_FIELDS = {
     "role",
     "last_message",
     "unread_count",
+    "mention_count",
 }
 
 
@@ -133,8 +134,14 @@ def test_member_fields(client_for):
             "liked_by_me": True,
             "client_id": None,
             "attachments": [],
+            "reply_to": None,
+            "reply_count": 0,
+            "reactions": [],
+            "pinned": False,
+            "mentions": [],
         },
         "unread_count": 1,
+        "mention_count": 0,
     }
 
 

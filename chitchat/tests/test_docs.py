@@ -133,6 +133,7 @@ def world(browser, client_for, settings, tmp_path):
         "members": other.pk,
         "invites": invite["code"],
         "attachments": attachment["id"],
+        "reactions": "%F0%9F%91%8D",  # 👍, percent-encoded as in a real path
     }
 
 

@@ -35,6 +35,15 @@ CONTRACT = {
     "/api/v1/messages/{}/": {"get", "patch", "delete"},
     "/api/v1/messages/{}/like/": {"post", "delete"},
     "/api/v1/messages/{}/likes/": {"get"},
+    "/api/v1/messages/{}/reactions/": {"get", "post"},
+    "/api/v1/messages/{}/reactions/{}/": {"delete"},
+    "/api/v1/messages/{}/replies/": {"get"},
+    "/api/v1/messages/{}/pin/": {"post", "delete"},
+    "/api/v1/messages/{}/history/": {"get"},
+    "/api/v1/messages/mentions/": {"get"},
+    "/api/v1/messages/{}/report/": {"post"},
+    "/api/v1/chats/{}/reports/": {"get"},
+    "/api/v1/chats/{}/pins/": {"get"},
     "/api/v1/messages/mine/": {"get"},
     "/api/v1/messages/latest/": {"get"},
     "/api/v1/messages/inbox/": {"get"},
@@ -62,6 +71,12 @@ LISTS = {
     "/api/v1/messages/mine/",
     "/api/v1/messages/latest/",
     "/api/v1/messages/inbox/",
+    "/api/v1/messages/{}/reactions/",
+    "/api/v1/messages/{}/replies/",
+    "/api/v1/chats/{}/pins/",
+    "/api/v1/messages/{}/history/",
+    "/api/v1/messages/mentions/",
+    "/api/v1/chats/{}/reports/",
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -182,6 +197,11 @@ def test_message_schema_matches_the_contract(schema, operations):
         "liked_by_me",
         "client_id",
         "attachments",
+        "reply_to",
+        "reply_count",
+        "reactions",
+        "pinned",
+        "mentions",
     }
 
 

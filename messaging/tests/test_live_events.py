@@ -71,6 +71,11 @@ def message_data(message) -> dict:
         "like_count": message.like_count,
         "client_id": message.client_id,
         "attachments": [],
+        "reply_to": None,
+        "reply_count": 0,
+        "reactions": [],
+        "pinned": False,
+        "mentions": [],
     }
 
 

@@ -32,6 +32,11 @@ def test_member_sends_and_chat_counters_follow(
         "liked_by_me": False,
         "client_id": "c-1",
         "attachments": [],
+        "reply_to": None,
+        "reply_count": 0,
+        "reactions": [],
+        "pinned": False,
+        "mentions": [],
     }
     assert body["created_at"].endswith("Z")
     group.refresh_from_db()

@@ -25,7 +25,7 @@ from chats.services import chat_create, direct_chat_get_or_create
 from chitchat import bulkload
 from messaging.attachments.models import Attachment
 from messaging.attachments.services import attachments_delete
-from messaging.models import Like, Message
+from messaging.models import Like, Mention, Message, MessageEdit, Pin, Reaction, Report
 from messaging.services import chat_mark_read, message_like, message_send
 
 DEMO_USERNAME = "demo"
@@ -170,7 +170,9 @@ class Command(BaseCommand):
         )
 
     def reset(self) -> None:
-        tables = [model._meta.db_table for model in (Attachment, Like, Message, Membership, Chat)]
+        models = (Attachment, Reaction, Pin, MessageEdit, Mention, Report, Like, Message)
+        models = (*models, Membership, Chat)
+        tables = [model._meta.db_table for model in models]
         with transaction.atomic(), connection.cursor() as cursor:
             attachments_delete(Attachment.objects.all())  # rows now, files once committed
             if connection.vendor == "postgresql":  # TRUNCATE: instant on a million rows
@@ -178,7 +180,7 @@ class Command(BaseCommand):
                 cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
             else:
                 Chat.objects.update(last_message_id=None)
-                for model in (Like, Message, Membership, Chat):
+                for model in models[1:]:  # attachments already went
                     model.objects.all()._raw_delete(model.objects.db)
             seeded = User.objects.filter(username__in=[DEMO_USERNAME, *PEOPLE])
             (seeded | User.objects.filter(username__startswith=BULK_PREFIX)).delete()

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("chats", "0003_last_message_id_plain_column"),
-        ("messaging", "0003_drop_single_column_fk_indexes"),
+        ("messaging", "0008_reports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
