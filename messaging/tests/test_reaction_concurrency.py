@@ -6,9 +6,9 @@ import pytest
 from accounts.tests.factories import UserFactory
 from chats.tests.factories import group_chat
 from chitchat.invariants import check_invariants
+from chitchat.testing import raised, run_concurrently
 from messaging.models import Message, Reaction
 from messaging.services import message_send
-from messaging.tests.test_concurrency import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +33,7 @@ def test_two_users_same_emoji_count_twice_one_user_twice_counts_once(client_for)
         _poster(client_for(owner), message.pk, "🎉", statuses),
         _poster(client_for(owner), message.pk, "🎉", statuses),
     ]
-    assert run_threads(targets) == []
+    assert raised(run_concurrently(targets)) == []
     assert statuses == [200] * 4
     body = client_for(owner).get(f"/api/v1/messages/{message.pk}/").json()
     assert sorted((r["emoji"], r["count"]) for r in body["reactions"]) == [("🎉", 1), ("👍", 2)]
@@ -53,7 +53,7 @@ def test_racing_for_the_20th_distinct_emoji_one_gets_409(client_for):
         _poster(client_for(first), message.pk, "🤔", statuses),
         _poster(client_for(second), message.pk, "🤯", statuses),
     ]
-    assert run_threads(targets) == []
+    assert raised(run_concurrently(targets)) == []
     assert sorted(statuses) == [200, 409]
     assert Reaction.objects.filter(message=message).values("emoji").distinct().count() == 20
     assert check_invariants() == []
@@ -78,7 +78,7 @@ def test_racing_for_the_50th_pin_one_gets_409(client_for):
         return run
 
     targets = [pin(client_for(owner), messages[49]), pin(client_for(admin), messages[50])]
-    assert run_threads(targets) == []
+    assert raised(run_concurrently(targets)) == []
     assert sorted(statuses) == [200, 409]
     assert Pin.objects.filter(chat=chat).count() == 50
     assert Message.objects.filter(chat=chat, pinned=True).count() == 50
