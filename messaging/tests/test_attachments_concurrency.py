@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from chats.tests.factories import group_chat
+from chitchat.testing import raised, run_concurrently
 from messaging.attachments.models import Attachment
 from messaging.attachments.services import attachments_purge
 from messaging.models import Message
 from messaging.tests.attachment_files import upload
-from messaging.tests.test_concurrency import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def test_one_upload_sent_six_times_at_once_is_attached_once(client_for):
 
         return run
 
-    assert run_threads([send(c) for c in clients]) == []
+    assert raised(run_concurrently([send(c) for c in clients])) == []
     assert sorted(statuses) == [201] + [400] * 5
     message = Message.objects.get()
     assert Attachment.objects.get().message_id == message.pk
@@ -70,7 +70,7 @@ def test_purge_and_sends_at_once_never_lose_a_claimed_upload(client_for):
     def purge():
         attachments_purge(batch=1)
 
-    assert run_threads([send(pk) for pk in ids] + [purge]) == []
+    assert raised(run_concurrently([send(pk) for pk in ids] + [purge])) == []
     claimed = {pk for pk, status in statuses.items() if status == 201}
     refused = {pk for pk, status in statuses.items() if status == 400}
     assert claimed | refused == set(ids)
