@@ -8,6 +8,7 @@ under a minute on PostgreSQL.
 """
 
 import argparse
+import itertools
 import random
 import time
 from contextlib import contextmanager
@@ -19,7 +20,8 @@ from django.db import connection, transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, identity_key
+from accounts.selectors import identity_taken
 from chats.models import Chat, Membership
 from chats.services import chat_create, direct_chat_get_or_create
 from chitchat import bulkload
@@ -201,11 +203,15 @@ def ensure_people() -> list[User]:
     shared_hash = make_password(DEMO_PASSWORD)  # one hash for all: each takes ~0.3 s
     people = []
     for name in [DEMO_USERNAME, *PEOPLE]:
-        user = User.objects.filter(username__iexact=name).first()
+        user = User.objects.filter(username_key=identity_key(name)).first()
         if user is None:
-            email = f"{name}@example.com"
-            if User.objects.filter(email__iexact=email).exists():
-                email = f"{name}.demo@example.com"  # someone registered with that address
+            # Someone may have registered (or moved to) the usual address: take the next free.
+            candidates = (f"{name}{n or ''}.demo@example.com" for n in itertools.count())
+            email = next(
+                email
+                for email in itertools.chain([f"{name}@example.com"], candidates)
+                if not identity_taken(field="email", value=email)
+            )
             user = User.objects.create(
                 username=name,
                 email=email,
