@@ -7,6 +7,9 @@ import re
 import pytest
 from django.core.management import call_command
 from django.db.models import Count, Q
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -14,7 +17,16 @@ from chats.models import Chat, Membership
 from chitchat import bulkload
 from chitchat.invariants import assert_invariants
 from chitchat.management.commands import seed_chitchat
+from messaging.attachments.models import Attachment
 from messaging.models import Like, Message
+from messaging.tests.attachment_files import streamed
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """The demo images go to a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 def seed(*args) -> str:
@@ -213,3 +225,103 @@ def test_seed_works_when_a_demo_address_is_taken():
     User.objects.create_user("someone", "alice@example.com", "someone-pass-123")
     seed()
     assert User.objects.get(username="alice").email == "alice.demo@example.com"
+
+
+def demo_client() -> APIClient:
+    client = APIClient()
+    client.force_authenticate(User.objects.get(username=seed_chitchat.DEMO_USERNAME))
+    return client
+
+
+@pytest.mark.django_db
+def test_demo_data_shows_replies_reactions_mentions_pins_reports_and_images():
+    seed()
+    client = demo_client()
+    chats = client.get("/api/v1/chats/?mine=true", {"page_size": 200}).json()["results"]
+    welcome = next(row for row in chats if row["name"] == seed_chitchat.WELCOME)
+    # The message mentioning @demo is left unread: the chat list shows it.
+    assert welcome["mention_count"] == 1
+    assert welcome["unread_count"] <= seed_chitchat.DEMO_UNREAD
+    response = client.get(f"/api/v1/chats/{welcome['id']}/messages/", {"page_size": 20})
+    assert response.status_code == 200
+    page = {row["id"]: row for row in response.json()["results"]}
+
+    # Replies: the answer names its parent, and the parent counts its replies.
+    replies = [row for row in page.values() if row["reply_to"]]
+    assert len(replies) >= 3
+    for reply in replies:
+        parent = page[reply["reply_to"]["id"]]
+        assert reply["reply_to"]["body"] == parent["body"][:200]
+        assert reply["reply_to"]["author"] == parent["author"]
+        assert parent["reply_count"] >= 1
+        listed = client.get(f"/api/v1/messages/{parent['id']}/replies/").json()["results"]
+        assert reply["id"] in [row["id"] for row in listed]
+
+    # Reactions from several people, the demo user's own marked with `me`.
+    reacted = [row for row in page.values() if row["reactions"]]
+    assert len(reacted) >= 3
+    busiest = max(reacted, key=lambda row: sum(r["count"] for r in row["reactions"]))
+    assert len(busiest["reactions"]) >= 2
+    who = client.get(f"/api/v1/messages/{busiest['id']}/reactions/").json()["results"]
+    assert len({user["id"] for row in who for user in row["users"]}) >= 4
+    assert any(r["me"] for row in reacted for r in row["reactions"])
+
+    # The mention, in the message and in the caller's mentions.
+    mentioning = [row for row in page.values() if row["mentions"]]
+    assert [m["username"] for row in mentioning for m in row["mentions"]] == ["demo"]
+    mine = client.get("/api/v1/messages/mentions/").json()["results"]
+    assert [row["id"] for row in mine] == [mentioning[0]["id"]]
+
+    # One pinned message, listed among the chat's pins.
+    pins = client.get(f"/api/v1/chats/{welcome['id']}/pins/")
+    assert pins.status_code == 200
+    (pinned,) = pins.json()["results"]
+    assert pinned["pinned"] is True and page[pinned["id"]]["pinned"] is True
+
+    # One open report, seen by the chat's owner (the demo user) and in the admin's queue.
+    reports = client.get(f"/api/v1/chats/{welcome['id']}/reports/")
+    assert reports.status_code == 200
+    (report,) = reports.json()["results"]
+    assert report["status"] == "open" and report["reason"] == "spam"
+    reported = report["message"]
+    assert reported["id"] in page
+    staff = Client()
+    staff.force_login(User.objects.create_superuser("boss", "boss@example.com", "boss-pass-123"))
+    queue = staff.get(reverse("admin:messaging_report_changelist"))
+    assert queue.status_code == 200
+    assert reported["body"] in queue.content.decode()
+
+    # Images attached to messages, downloadable with their size and a thumbnail.
+    images = [a for row in page.values() for a in row["attachments"]]
+    direct = next(row for row in chats if row["kind"] == "direct" and row["name"] == "alice")
+    images += direct["last_message"]["attachments"]
+    assert {a["content_type"] for a in images} == {"image/png", "image/jpeg"}
+    assert len(images) == Attachment.objects.count() >= 2
+    for attachment in images:
+        assert attachment["width"] and attachment["height"]
+        download = client.get(attachment["url"])
+        assert download.status_code == 200
+        assert download["Content-Type"] == attachment["content_type"]
+        with Image.open(io.BytesIO(streamed(download))) as image:
+            assert image.size == (attachment["width"], attachment["height"])
+        assert client.get(attachment["url"] + "thumbnail/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_second_run_and_reset_keep_the_showcase_once(
+    media_root, django_capture_on_commit_callbacks
+):
+    seed()
+    counts = [model.objects.count() for model in (Message, Attachment, Like)]
+    files = sorted(path for path in media_root.rglob("*") if path.is_file())
+    assert files
+    assert "already there" in seed()
+    assert [model.objects.count() for model in (Message, Attachment, Like)] == counts
+    assert sorted(path for path in media_root.rglob("*") if path.is_file()) == files
+    with django_capture_on_commit_callbacks(execute=True):  # files go once committed
+        seed("--reset")
+    # The old files went with their rows; the new run stored as many again.
+    after = sorted(path for path in media_root.rglob("*") if path.is_file())
+    assert len(after) == len(files) and not set(after) & set(files)
+    assert Attachment.objects.count() == counts[1]
+    assert_consistent()

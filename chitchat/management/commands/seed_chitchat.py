@@ -2,12 +2,15 @@
 
 With no size option, a first run sends the demo content as clients would (chat_create,
 direct chats, message_send, message_like, chat_mark_read), so it is exactly what the API
-would have stored. Size options load that much more with chitchat.bulkload instead (COPY,
-ids reserved up front, counters recomputed from the rows): a million messages in well
-under a minute on PostgreSQL.
+would have stored; its newest messages show the 1.1 features (replies, reactions, a mention
+of the demo user, a pin, an open report, images uploaded through the attachment service).
+Size options load that much more with chitchat.bulkload instead (COPY, ids reserved up
+front, counters recomputed from the rows): a million messages in well under a minute on
+PostgreSQL.
 """
 
 import argparse
+import io
 import itertools
 import random
 import time
@@ -15,10 +18,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test.utils import override_settings
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from accounts.models import User, identity_key
 from accounts.selectors import identity_taken
@@ -26,9 +31,16 @@ from chats.models import Chat, Membership
 from chats.services import chat_create, direct_chat_get_or_create
 from chitchat import bulkload
 from messaging.attachments.models import Attachment
-from messaging.attachments.services import attachments_delete
+from messaging.attachments.services import attachment_upload, attachments_delete
 from messaging.models import Like, Mention, Message, MessageEdit, Pin, Reaction, Report
-from messaging.services import chat_mark_read, message_like, message_send
+from messaging.services import (
+    chat_mark_read,
+    message_like,
+    message_pin,
+    message_react,
+    message_report,
+    message_send,
+)
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "chitchat-demo-pass"
@@ -65,6 +77,34 @@ _WORD_LIST = (
 )
 WORDS = _WORD_LIST.split()
 REPLIES = ["Sounds good to me!", "Count me in.", "Ha, same here.", "Great idea 👍", "Thanks!"]
+# The 1.1 showcase: the newest messages of the welcome chat (and one direct chat), sent last.
+# Each: (key, author, body, reply to key, images, reactions as emoji -> reacting people).
+SHOWCASE = [
+    (
+        "rules",
+        DEMO_USERNAME,
+        "Welcome, everyone! House rules: be kind, stay on topic, no spoilers. Have fun!",
+        None,
+        [],
+        {"👍": ["alice", "bob", "carol", "dave"], "🎉": ["erin", "grace"], "❤️": ["heidi"]},
+    ),
+    ("thanks", "alice", "Thanks for setting this up!", "rules", [], {"🙌": ["bob", "carol"]}),
+    (
+        "photos",
+        "carol",
+        "Photos from Saturday's hike 🏔️",
+        None,
+        [("hike.jpg", "JPEG"), ("summit.png", "PNG")],
+        {"😍": ["alice", DEMO_USERNAME, "heidi"], "🔥": ["dave"]},
+    ),
+    ("wow", "dave", "Wow, great shots! Which trail was that?", "photos", [], {}),
+    ("spam", "frank", "CHEAP WATCHES!!! Best prices, click the link in my bio!!!", None, [], {}),
+    ("ask", "erin", "@demo could you pin the hiking schedule too?", "rules", [], {"👀": ["bob"]}),
+]
+SHOWCASE_PINNED = "rules"  # pinned by the demo user, the welcome chat's owner
+SHOWCASE_REPORT = ("spam", "grace", "spam", "Looks like a bot.")  # message, reporter, reason
+# In the demo user's direct chat with alice: one more image.
+SHOWCASE_DIRECT = ("alice", "My tomatoes are finally turning red 🍅", ("garden.png", "PNG"))
 
 
 def body_pool(rng: random.Random, size: int = 2000) -> list[str]:
@@ -91,7 +131,8 @@ class Command(BaseCommand):
         "Fill the database with demo data and print how to log in. Demo users: "
         f"'{DEMO_USERNAME}' and {', '.join(PEOPLE)}, all with the password '{DEMO_PASSWORD}'. "
         "A first run sends public and private group chats (private ones have the passkey "
-        f"'{PRIVATE_PASSKEY}'), direct chats, messages and likes through the services; later "
+        f"'{PRIVATE_PASSKEY}'), direct chats, messages, likes, replies, reactions, a mention, "
+        "a pin, a report and a few images through the services; later "
         "runs only make sure the demo users exist. Size options add that much data with the "
         "bulk loader, the demo user in every new group chat (--chats 200: a user in 200 "
         "chats). Benchmark example: --users 10000 --chats 200 --messages 2000000 "
@@ -128,8 +169,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="First delete ALL chats, messages, likes and memberships, and the seed's "
-            "users (demo people and bulk users); other users stay.",
+            help="First delete ALL chats, messages (with their likes, reactions, pins, reports "
+            "and attachments) and memberships, and the seed's users (demo people and bulk "
+            "users); other users stay.",
         )
         parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
 
@@ -186,7 +228,7 @@ class Command(BaseCommand):
                     model.objects.all()._raw_delete(model.objects.db)
             seeded = User.objects.filter(username__in=[DEMO_USERNAME, *PEOPLE])
             (seeded | User.objects.filter(username__startswith=BULK_PREFIX)).delete()
-        self.stdout.write("Reset: chats, messages, likes and seed users deleted.")
+        self.stdout.write("Reset: chats, messages, attachments and seed users deleted.")
 
 
 @contextmanager
@@ -268,7 +310,9 @@ def demo_content(rng, people, others, chat_count, message_count) -> dict:
     members = {chat.pk: list(User.objects.filter(memberships__chat=chat)) for chat in chats}
     weights = [1 / (rank + 1) for rank in range(len(chats))]  # a few busy chats
     pool, likes = body_pool(rng, 500), 0
-    for chat in rng.choices(chats, weights=weights, k=message_count):
+    showcase_count = len(SHOWCASE) + 1  # they are part of the message_count
+    random_count = max(0, message_count - showcase_count)
+    for chat in rng.choices(chats, weights=weights, k=random_count):
         message, _ = message_send(
             chat=chat, author=rng.choice(members[chat.pk]), body=rng.choice(pool)
         )
@@ -276,6 +320,15 @@ def demo_content(rng, people, others, chat_count, message_count) -> dict:
             for user in rng.sample(members[chat.pk], min(3, len(members[chat.pk]))):
                 message_like(message=message, user=user)
                 likes += 1
+    if message_count >= showcase_count:
+        by_name = {user.username: user for user in people}
+        direct = next(
+            chat
+            for chat in chats
+            if chat.direct_key == Chat.direct_key_for(demo.pk, by_name[SHOWCASE_DIRECT[0]].pk)
+        )
+        welcome = next(chat for chat in chats if chat.name == WELCOME)
+        showcase(welcome=welcome, direct=direct, by_name=by_name)
     # Everyone has read everything but the demo user, who has a few messages left unread.
     for chat in chats:
         newest = list(chat.messages.order_by("-id").values_list("id", flat=True)[:4])
@@ -284,6 +337,52 @@ def demo_content(rng, people, others, chat_count, message_count) -> dict:
             if len(newest) > skip:
                 chat_mark_read(chat=chat, user=user, message_id=newest[skip])
     return {"chats": len(chats), "messages": message_count, "likes": likes, "how": "services"}
+
+
+def demo_image(fmt: str, seed: int) -> bytes:
+    """A small landscape (sky, sun, two mountains) in PNG or JPEG, made in memory."""
+    width, height = 240, 160
+    image = Image.new("RGB", (width, height), (110 + 20 * seed, 170, 230 - 15 * seed))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((170, 20, 210, 60), fill=(255, 210, 80))
+    draw.polygon([(0, height), (80, 50 + 10 * seed), (170, height)], fill=(70, 110, 80))
+    draw.polygon([(90, height), (180, 70), (width, 120), (width, height)], fill=(50, 90, 60))
+    out = io.BytesIO()
+    image.save(out, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
+    return out.getvalue()
+
+
+def _send_with_images(*, chat: Chat, author: User, body: str, images, reply_to=None) -> Message:
+    """Upload each image through the attachment service, as the upload view does, then send
+    the message that uses them."""
+    ids = []
+    for n, (name, fmt) in enumerate(images):
+        upload = SimpleUploadedFile(name, demo_image(fmt, n), content_type="image/*")
+        ids.append(attachment_upload(chat_id=chat.pk, uploader=author, upload=upload).pk)
+    message, _ = message_send(
+        chat=chat, author=author, body=body, reply_to=reply_to, attachment_ids=ids
+    )
+    return message
+
+
+def showcase(*, welcome: Chat, direct: Chat, by_name: dict[str, User]) -> None:
+    """The 1.1 features, through the services: replies, reactions from several people, a
+    message mentioning the demo user (left unread: a mention_count on the chat list), a pin,
+    an open report for the moderation queue and a few images."""
+    sent: dict[str, Message] = {}
+    for key, author, body, parent, images, reactions in SHOWCASE:
+        reply_to = sent[parent].pk if parent else None
+        sent[key] = _send_with_images(
+            chat=welcome, author=by_name[author], body=body, images=images, reply_to=reply_to
+        )
+        for emoji, names in reactions.items():
+            for name in names:
+                message_react(message=sent[key], user=by_name[name], emoji=emoji)
+    message_pin(message=sent[SHOWCASE_PINNED], user=by_name[DEMO_USERNAME])  # the owner
+    key, reporter, reason, note = SHOWCASE_REPORT
+    message_report(message=sent[key], user=by_name[reporter], reason=reason, note=note)
+    author, body, image = SHOWCASE_DIRECT
+    _send_with_images(chat=direct, author=by_name[author], body=body, images=[image])
 
 
 def bulk_content(rng, people, others, group_count, message_count, exact) -> dict:
