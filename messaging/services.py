@@ -11,7 +11,7 @@ commits first always wins, and the write queued behind it is refused (403).
 
 import re
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.dispatch import receiver
@@ -83,6 +83,79 @@ def _newest_message_id(chat_id: int) -> int | None:
     )
 
 
+class _SendStatements:
+    """The send's hot statements, written once from the models' table and column names and
+    run on both databases (built on first use: the connection's quoting and locking clause).
+
+    - `lock`: the chat row, locked (FOR UPDATE where the database has it; SQLite's
+      IMMEDIATE transactions already hold the one write lock), with its kind and the
+      author's username (for the body, without loading a token's lazy user).
+    - `insert`: the message, as an INSERT ... SELECT from the author's membership row, so it
+      stores nothing for a non-member. It starts after the lock is held, so it sees every
+      leave and kick committed before (a statement that waited for the lock would not: see
+      _lock_chat_as_member). A `client_id` already used by the author here conflicts on
+      the partial unique index and inserts nothing either.
+    - `counters`: the chat's message_count, last_message_id and last_activity_at.
+    """
+
+    def __init__(self) -> None:
+        q = connection.ops.quote_name
+        chat, message = Chat._meta, Message._meta
+        member, user = Membership._meta, User._meta
+
+        def col(meta, name: str) -> str:
+            return q(meta.get_field(name).column)
+
+        self.fields = [f for f in message.concrete_fields if not f.primary_key]
+        for_update = (
+            connection.ops.for_update_sql() if connection.features.has_select_for_update else ""
+        )
+        self.lock = (
+            f"SELECT {col(chat, 'kind')}, (SELECT {col(user, 'username')} FROM {q(user.db_table)} "  # noqa: S608
+            f"WHERE {col(user, 'id')} = %s) FROM {q(chat.db_table)} WHERE {col(chat, 'id')} = %s "
+            f"{for_update}"
+        )
+        columns = ", ".join(q(f.column) for f in self.fields)
+        placeholders = ", ".join("%s" for _ in self.fields)
+        unique = [col(message, name) for name in ("author", "chat", "client_id")]
+        self.insert = (
+            f"INSERT INTO {q(message.db_table)} ({columns}) SELECT {placeholders} "  # noqa: S608
+            f"FROM {q(member.db_table)} WHERE {col(member, 'chat')} = %s "
+            f"AND {col(member, 'user')} = %s "
+            f"ON CONFLICT ({', '.join(unique)}) WHERE {col(message, 'client_id')} IS NOT NULL "
+            f"DO NOTHING RETURNING {col(message, 'id')}"
+        )
+        count, last = col(chat, "message_count"), col(chat, "last_message_id")
+        self.counters = (
+            f"UPDATE {q(chat.db_table)} SET {count} = {count} + 1, {last} = %s, "  # noqa: S608
+            f"{col(chat, 'last_activity_at')} = %s WHERE {col(chat, 'id')} = %s"
+        )
+
+    def insert_params(self, values: dict) -> list:
+        """The INSERT's values in column order: `values` by attname, else the field's default."""
+        return [
+            field.get_db_prep_save(
+                values[field.attname] if field.attname in values else field.get_default(),
+                connection,
+            )
+            for field in self.fields
+        ]
+
+
+_send_statements: dict[str, _SendStatements] = {}
+
+
+def _statements() -> _SendStatements:
+    statements = _send_statements.get(connection.vendor)
+    if statements is None:
+        statements = _send_statements[connection.vendor] = _SendStatements()
+    return statements
+
+
+def _not_a_member(kind: str) -> APIException:
+    return NotFound() if kind == Chat.Kind.DIRECT else PermissionDenied(NOT_A_MEMBER)
+
+
 @transaction.atomic
 def message_send(
     *,
@@ -95,54 +168,90 @@ def message_send(
 ) -> tuple[Message, bool]:
     """Store a message; return (message, created). Idempotent on (author, chat, client_id).
 
-    Four statements: lock the chat, read the author's membership (and row), insert, bump
-    the chat's counters (a fifth looks a `client_id` up). Only `chat.pk` is read: the view
-    passes the id from the path, and 404/403 are decided here. The chat row stays locked from
-    the insert to the commit, so two messages of one chat never commit out of id order: a
-    reader polling `?after=<last id>` cannot skip one that was still in flight with a
-    smaller id. `attachment_ids`: the author's unused uploads to this chat, claimed under
-    the same lock (one more statement each for reading and claiming them); then `body` may be
-    empty.
+    A plain message is four statements (see _SendStatements): lock the chat, insert the
+    message if the author is a member, bump the chat's counters, and the event-log row. Only
+    `chat.pk` is read: the view passes the id from the path, and 404/403 are decided here.
+    The chat row stays locked from the insert to the commit, so two messages of one chat
+    never commit out of id order: a reader polling `?after=<last id>` cannot skip one that
+    was still in flight with a smaller id.
+
+    A reply, attachments or an `@name` add their statements, after an explicit membership
+    check (403/404 come before their 400s): the parent is checked and counted, the uploads
+    claimed and the mentions stored under the same lock. `attachment_ids`: the author's
+    unused uploads to this chat; then `body` may be empty.
     """
     if not attachment_ids and not body.strip():
         raise ValidationError({"body": ["This field may not be blank."]})
-    membership = _lock_chat_as_member(chat_id=chat.pk, user_id=author.pk)
-    # The author as read by that statement: the username for the body and the event
-    # without another query (`author` may be a token's lazy user).
-    locked, author = membership.chat, membership.user
-    if client_id is not None:
-        existing = (
-            Message.objects.select_related("author")
-            .filter(chat=locked, author=author, client_id=client_id)
-            .first()
-        )
-        if existing is not None:
-            return existing, False
-    if reply_to is not None:
-        # Under the chat lock: the parent cannot be deleted between this check and the
-        # reply_count update below (message_delete takes the same lock).
-        if not Message.objects.filter(pk=reply_to, chat_id=locked.pk).exists():
-            raise ValidationError({"reply_to": ["No such message in this chat."]})
-        Message.objects.filter(pk=reply_to).update(reply_count=F("reply_count") + 1)
-    mentioned = _mentioned_members(chat_id=locked.pk, body=body)
-    message = Message.objects.create(
-        chat=locked,
-        author=author,
-        body=body,
-        client_id=client_id,
-        reply_to_id=reply_to,
-        mention_count=len(mentioned),
-    )
+    sql = _statements()
+    with connection.cursor() as cursor:
+        cursor.execute(sql.lock, [author.pk, chat.pk])
+        locked = cursor.fetchone()
+    if locked is None:
+        raise NotFound()
+    kind, username = locked
+    mentioned: list[int] = []
+    if reply_to is not None or attachment_ids or MENTION_RE.search(body):
+        if not Membership.objects.filter(chat_id=chat.pk, user_id=author.pk).exists():
+            raise _not_a_member(kind)
+        if client_id is not None:
+            existing = _stored(chat_id=chat.pk, author_id=author.pk, client_id=client_id)
+            if existing is not None:
+                return existing, False
+        if reply_to is not None:
+            # Under the chat lock: the parent cannot be deleted between this check and the
+            # reply_count update (message_delete takes the same lock).
+            if not Message.objects.filter(pk=reply_to, chat_id=chat.pk).exists():
+                raise ValidationError({"reply_to": ["No such message in this chat."]})
+            Message.objects.filter(pk=reply_to).update(reply_count=F("reply_count") + 1)
+        mentioned = _mentioned_members(chat_id=chat.pk, body=body)
+    now = timezone.now()
+    values = {
+        "chat_id": chat.pk,
+        "author_id": author.pk,
+        "body": body,
+        "created_at": now,
+        "client_id": client_id,
+        "reply_to_id": reply_to,
+        "mention_count": len(mentioned),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql.insert, [*sql.insert_params(values), chat.pk, author.pk])
+        inserted = cursor.fetchone()
+    if inserted is None:
+        # Nothing stored: the author is not a member, or already sent this client_id here.
+        existing = None
+        if client_id is not None:
+            existing = _stored(chat_id=chat.pk, author_id=author.pk, client_id=client_id)
+        if existing is None:
+            raise _not_a_member(kind)
+        return existing, False
+    # The author as the lock statement read them (a token's lazy user needs no query).
+    author.username = username
+    message = Message(id=inserted[0], **values)
+    message.author = author
     _mentions_store(message_id=message.pk, user_ids=mentioned)
     claimed = attachments_claim(message=message, attachment_ids=attachment_ids or [])
     message.attachment_bodies = [attachment_body(attachment) for attachment in claimed]
-    Chat.objects.filter(pk=locked.pk).update(
-        message_count=F("message_count") + 1,
-        last_message_id=message.pk,
-        last_activity_at=message.created_at,
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.counters,
+            [
+                message.pk,
+                Chat._meta.get_field("last_activity_at").get_db_prep_save(now, connection),
+                chat.pk,
+            ],
+        )
     events.message_created(message)
     return message, True
+
+
+def _stored(*, chat_id: int, author_id: int, client_id: str) -> Message | None:
+    """The message the author already sent here with this client_id (a replay), if any."""
+    return (
+        Message.objects.select_related("author")
+        .filter(chat_id=chat_id, author_id=author_id, client_id=client_id)
+        .first()
+    )
 
 
 @transaction.atomic
