@@ -196,6 +196,7 @@ CHECKS: list[_Rule] = [
     CountOf(Message, "reaction_count", Reaction, "message"),
     CountOf(Message, "reply_count", Message, "reply_to"),
     CountOf(Message, "mention_count", Mention, "message"),
+    CountOf(Message, "attachment_count", Attachment, "message"),
     FlagOf(Message, "pinned", Pin, "message"),
 ]
 

@@ -48,6 +48,9 @@ class Message(models.Model):
     # 1.1 mentions: how many users the body mentions (Mention rows), so a page only looks
     # mentions up for the messages that have some.
     mention_count = models.PositiveIntegerField(default=0, db_default=0)
+    # 1.1 attachments: how many Attachment rows the message has (set at send, the only time
+    # a message gets attachments), so a page only looks attachments up for those that have.
+    attachment_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

@@ -7,10 +7,11 @@ is one change here (its column in MESSAGE_COLUMNS, its line in message_body) plu
 field and its migration; the schema follows (MESSAGE_FIELDS). Rows are `.values()` dicts:
 building model instances was most of a page's cost.
 
-1.1: fields that live in other tables (`reply_to` previews, `reactions`, `mentions`) are
-filled by `message_bodies` for a whole page at once, one query each and only when some row
-of the page needs it (its reply_to_id, reaction_count or mention_count says so): lists,
-details and events all go through it, never a query per row.
+1.1: fields that live in other tables (`reply_to` previews, `reactions`, `mentions`,
+`attachments`) are filled by `message_bodies` for a whole page at once, one query each and
+only when some row of the page needs it (its reply_to_id, reaction_count, mention_count or
+attachment_count says so): lists, details and events all go through it, never a query per
+row, and a page of plain messages is one query.
 """
 
 from collections import defaultdict
@@ -51,6 +52,7 @@ MESSAGE_COLUMNS = (
     "reaction_count",
     "pinned",  # 1.1 pins
     "mention_count",  # 1.1 mentions (message_bodies fills `mentions`)
+    "attachment_count",  # 1.1 attachments (message_bodies fills `attachments`)
 )
 REPLY_PREVIEW_LENGTH = 200
 
@@ -59,11 +61,13 @@ def message_rows(messages: QuerySet[Message], *extra: str, user_id: int) -> Quer
     """`messages` as rows for message_body, with `liked_by_me` for `user_id`.
 
     `liked_by_me` is a correlated EXISTS probing the unique (message, user) index once per
-    row of the page, in the page's own statement: the same index probes a separate query
-    for the caller's likes among the page's ids would make, without its round trip.
+    row of the page that has any like (like_count > 0; a CASE skips the probe for the
+    rest), in the page's own statement: the probes a separate query for the caller's likes
+    among the page's ids would make, without its round trip.
     """
     liked = Like.objects.filter(message=OuterRef("pk"), user_id=user_id)
-    return messages.annotate(liked_by_me=Exists(liked)).values(
+    liked_by_me = Case(When(like_count__gt=0, then=Exists(liked)), default=Value(False))
+    return messages.annotate(liked_by_me=liked_by_me).values(
         *MESSAGE_COLUMNS, "liked_by_me", *extra
     )
 
@@ -93,21 +97,23 @@ def _attachments(row: dict) -> list[dict]:
     # Filled for a whole page by message_bodies (one query); a lone row costs one query.
     attachments = row.get("attachments")
     if attachments is None:
+        if not row.get("attachment_count"):
+            return []
         attachments = attachments_by_message([row["id"]]).get(row["id"], [])
     return attachments
 
 
 def message_bodies(rows, *, user_id: int | None) -> list[dict]:
     """The bodies of message rows, with `attachments`, `reply_to`, `reactions` and `mentions`
-    filled in for the whole page at once: one query for the page's attachments, one for the
-    parents' previews when some row is a reply, one for the reactions when some row has any
-    (`me` for `user_id`; None leaves `me` out, as events do), one for the mentions.
+        filled in for the whole page at once: one query for the attachments when some row has
+    XX
+        (`me` for `user_id`; None leaves `me` out, as events do), one for the mentions.
     """
     rows = list(rows)
-    found = attachments_by_message([row["id"] for row in rows if row.get("attachments") is None])
-    for row in rows:
-        if row.get("attachments") is None:
-            row["attachments"] = found.get(row["id"], [])
+    wanted = [row for row in rows if row.get("attachments") is None]
+    found = attachments_by_message([row["id"] for row in wanted if row.get("attachment_count")])
+    for row in wanted:
+        row["attachments"] = found.get(row["id"], [])
     bodies = [message_body(row) for row in rows]
     _fill_reply_to(rows, bodies)
     _fill_reactions(rows, bodies, user_id=user_id)

@@ -60,7 +60,8 @@ def _page_sql(*, walk_down: bool, search: bool, above: bool, below: bool) -> str
     models. Same rows as messaging.rows.message_rows; `(chat_id, id)` order so that only the
     (chat, id) index can serve it (see the module docstring); the membership is an
     uncorrelated EXISTS, evaluated once; `liked_by_me` probes the unique (message, user)
-    index once per row of the page.
+    index only for the rows that have likes (`like_count > 0`; a CASE, so the probe is
+    skipped, not merely filtered after).
     """
     message, like = Message._meta, Like._meta
     member, user = Membership._meta, User._meta
@@ -91,8 +92,10 @@ def _page_sql(*, walk_down: bool, search: bool, above: bool, below: bool) -> str
     # Only names from the models are formatted in; every value is a bound parameter.
     return f"""
 SELECT {columns},
-       EXISTS (SELECT 1 FROM {like.db_table} l WHERE l.{like.get_field("message").column} =
-               m.{m["id"]} AND l.{like.get_field("user").column} = %(user_id)s)
+       CASE WHEN m.{m["like_count"]} > 0 THEN
+            EXISTS (SELECT 1 FROM {like.db_table} l WHERE l.{like.get_field("message").column} =
+                    m.{m["id"]} AND l.{like.get_field("user").column} = %(user_id)s)
+       ELSE 1 = 0 END
 FROM {message.db_table} m JOIN {user.db_table} u ON u.{user.pk.column} = m.{m["author"]}
 WHERE m.{m["chat"]} >= %(chat_id)s AND m.{m["chat"]} <= %(chat_id)s
   {bounds} {matching}

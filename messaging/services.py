@@ -213,6 +213,7 @@ def message_send(
         "client_id": client_id,
         "reply_to_id": reply_to,
         "mention_count": len(mentioned),
+        "attachment_count": len(attachment_ids or []),  # all claimed below, or a 400
     }
     with connection.cursor() as cursor:
         cursor.execute(sql.insert, [*sql.insert_params(values), chat.pk, author.pk])

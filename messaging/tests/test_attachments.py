@@ -451,10 +451,13 @@ def test_invariant_checker_sees_an_attachment_on_someone_elses_message(client_fo
 
     client = client_for(bob)
     attachment = upload(client, group.pk, b"x").json()
-    send(client, group.pk, body="hi", attachment_ids=[attachment["id"]])
+    sent = send(client, group.pk, body="hi", attachment_ids=[attachment["id"]]).json()
     assert check_invariants() == []
     other = message_send(chat=group, author=group.created_by, body="not bob's")[0]
     Attachment.objects.filter(pk=attachment["id"]).update(message=other)
+    # The counts follow the move: only the ownership rule is broken.
+    Message.objects.filter(pk=sent["id"]).update(attachment_count=0)
+    Message.objects.filter(pk=other.pk).update(attachment_count=1)
     assert check_invariants() == [
         f"Attachment {attachment['id']}: not its uploader's message {other.pk} of its chat"
     ]

@@ -6,12 +6,16 @@ the primary key that filters out every newer row of other chats; the forms of
 messaging.selectors can only be served by the (chat, id) index.
 """
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chats.tests.factories import group_chat
 from chitchat import bulkload
+from messaging.models import Message
+from messaging.services import message_like
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -41,8 +45,8 @@ def skewed(alice, bob, send):
     return quiet, busy
 
 
-def page_query_plan(client, path, params) -> str:
-    """EXPLAIN of the message-page query the API ran for this request."""
+def page_query_plan(client, path, params, *, analyze: bool = False) -> str:
+    """EXPLAIN (ANALYZE, if asked) of the message-page query the API ran for this request."""
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(path, params)
     assert response.status_code == 200, response.content
@@ -57,7 +61,7 @@ def page_query_plan(client, path, params) -> str:
         and "LIMIT" in q["sql"]
     ]
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql)
+        cursor.execute(("EXPLAIN ANALYZE " if analyze else "EXPLAIN ") + sql)
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
@@ -94,3 +98,24 @@ def test_search_uses_the_gin_index(client_for, skewed, alice):
     assert "message_body_search_idx" in plan, plan
     response = client.get(f"/api/v1/chats/{busy.pk}/messages/", {"search": "ZEBRA rare"})
     assert [m["body"] for m in response.json()["results"]] == ["a rare zebra appears"]
+
+
+@pytest.mark.parametrize("path", ["chat", "mine"])
+def test_liked_by_me_probes_the_likes_only_of_rows_with_likes(client_for, skewed, alice, path):
+    """Per row, `liked_by_me` would probe the likes index 50 times a page; rows without a
+    like (most of them) skip the probe: the likes are read at most once per liked row (or
+    once in all, as a hashed sub-plan of the caller's likes)."""
+    quiet, _ = skewed
+    newest = Message.objects.filter(chat=quiet).order_by("-id")[:50]
+    for message in list(newest)[::10]:  # 5 of the page's 50
+        message_like(message=message, user=alice)
+    url = f"/api/v1/chats/{quiet.pk}/messages/" if path == "chat" else "/api/v1/messages/mine/"
+    plan = page_query_plan(client_for(alice), url, {"page_size": 50}, analyze=True)
+    loops = [
+        int(re.search(r"loops=(\d+)\)", line).group(1))
+        for line in plan.splitlines()
+        if "messaging_like" in line
+    ]
+    assert loops and max(loops) <= 5, plan
+    page = client_for(alice).get(url, {"page_size": 50}).json()["results"]
+    assert [m["liked_by_me"] for m in page] == [i % 10 == 0 for i in range(50)]
