@@ -176,6 +176,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
         "DATABASE_SERVER_SIDE_BINDING", default=True
     )
+    # No JIT compilation: every statement here is a short index lookup, but one whose
+    # correlated counts the planner over-estimates (the chat list's unread counts) crosses
+    # jit_above_cost and spent 13 ms compiling to run in 0.8 ms. DATABASE_JIT=true keeps it.
+    if not env.bool("DATABASE_JIT", default=False):
+        options = DATABASES["default"]["OPTIONS"]
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     if env.bool("DATABASE_POOL", default=True):
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

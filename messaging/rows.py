@@ -14,25 +14,27 @@ attachment_count says so): lists, details and events all go through it, never a 
 row, and a page of plain messages is one query.
 """
 
+import functools
 from collections import defaultdict
+from datetime import UTC
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     Exists,
-    IntegerField,
     Max,
     Min,
     OuterRef,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Substr
+from django.db.models.functions import Substr
 
+from accounts.models import User
 from chats.models import Membership
-from chats.rows import count_subquery, iso_datetime
+from chats.rows import iso_datetime
 from messaging.attachments.rows import attachments_by_message
 from messaging.models import Like, Mention, Message, Reaction
 
@@ -55,6 +57,34 @@ MESSAGE_COLUMNS = (
     "attachment_count",  # 1.1 attachments (message_bodies fills `attachments`)
 )
 REPLY_PREVIEW_LENGTH = 200
+
+
+def message_sql_columns(*, message: str = "m", author: str = "u") -> str:
+    """MESSAGE_COLUMNS as a raw SELECT list, for the statements written in SQL (a chat's page,
+    the chat list's timeline): the message's own columns from table alias `message`, the
+    username from the author's alias `author`. Names come from the models."""
+    attnames = {f.attname: f.column for f in Message._meta.concrete_fields}
+    username = User._meta.get_field("username").column
+    return ", ".join(
+        f"{message}.{attnames[name]}" if name in attnames else f"{author}.{username}"
+        for name in MESSAGE_COLUMNS
+    )
+
+
+def message_sql_liked_by_me(*, message: str = "m", user_param: str = "%(user_id)s") -> str:
+    """`liked_by_me` as a raw column: the likes index is probed only for rows with likes."""
+    like, m = Like._meta, {f.name: f.column for f in Message._meta.concrete_fields}
+    return (
+        f"CASE WHEN {message}.{m['like_count']} > 0 THEN EXISTS ("  # noqa: S608
+        f"SELECT 1 FROM {like.db_table} l "
+        f"WHERE l.{like.get_field('message').column} = {message}.{m['id']} "
+        f"AND l.{like.get_field('user').column} = {user_param}) ELSE 1 = 0 END"
+    )
+
+
+def aware(value):
+    """SQLite hands raw statements naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def message_rows(messages: QuerySet[Message], *extra: str, user_id: int) -> QuerySet:
@@ -219,50 +249,60 @@ def message_body_of(message: Message, *, user_id: int, liked_by_me: bool = False
 # ---------------------------------------------------------------------------------------
 # The chat body's timeline (registered into chats.rows.CHAT_BODY_EXTENSIONS by apps.py)
 # ---------------------------------------------------------------------------------------
+@functools.cache
+def _timeline_sql(count: int) -> str:
+    """The last messages of `count` chats as message rows, each with its chat's unread count
+    and unread mentions of the caller, in one statement on any database (the ORM's version,
+    nested correlated subqueries, cost more to compile than to run). The caller's read
+    marker comes from their membership, joined; both counts are ranges of an index: (chat,
+    id) for the messages, (user, message) for the mentions."""
+    message, member, mention = Message._meta, Membership._meta, Mention._meta
+    m = {f.name: f.column for f in message.concrete_fields}
+    chat_of, user_of = member.get_field("chat").column, member.get_field("user").column
+    read = f"COALESCE(x.{member.get_field('last_read_message_id').column}, 0)"
+    ids = ", ".join(["%s"] * count)
+    return f"""
+SELECT {message_sql_columns()}, {message_sql_liked_by_me(user_param="%s")},
+       (SELECT COUNT(*) FROM {message.db_table} v WHERE v.{m["chat"]} = m.{m["chat"]}
+          AND v.{m["id"]} > {read} AND v.{m["author"]} <> %s),
+       (SELECT COUNT(*) FROM {mention.db_table} n
+          JOIN {message.db_table} v ON v.{m["id"]} = n.{mention.get_field("message").column}
+          WHERE n.{mention.get_field("user").column} = %s
+          AND n.{mention.get_field("message").column} > {read}
+          AND v.{m["chat"]} = m.{m["chat"]} AND v.{m["author"]} <> %s)
+FROM {message.db_table} m
+JOIN {User._meta.db_table} u ON u.{User._meta.pk.column} = m.{m["author"]}
+JOIN {member.db_table} x ON x.{chat_of} = m.{m["chat"]} AND x.{user_of} = %s
+WHERE m.{m["id"]} IN ({ids})
+"""  # noqa: S608
+
+
 def chat_timeline(*, user, rows: list[dict], bodies: list[dict]) -> None:
-    """Fill `last_message` and `unread_count` of the chat bodies the caller is a member of,
-    in one query: the last messages of the page, each with its chat's unread count for the
-    caller (a chat without a last message has no messages, so nothing unread); one more
-    for their attachments."""
+    """Fill `last_message`, `unread_count` and `mention_count` of the chat bodies the caller
+    is a member of, in one statement (_timeline_sql): the last messages of the page, each with
+    its chat's unread counts for the caller (a chat without a last message has no messages,
+    so nothing unread); message_bodies adds what the last messages need (attachments, ...)."""
     member_rows = [row for row in rows if row["my_role"] is not None]
     for body, row in zip(bodies, rows, strict=True):
         if row["my_role"] is not None:
             body["unread_count"] = 0
             body["mention_count"] = 0
-    last_ids = [row["last_message_id"] for row in member_rows if row["last_message_id"]]
+    last_ids = sorted({row["last_message_id"] for row in member_rows if row["last_message_id"]})
     if not last_ids:
         return
-    read_marker = Membership.objects.filter(chat_id=OuterRef(OuterRef("chat_id")), user=user)
-    unread = Message.objects.filter(
-        chat_id=OuterRef("chat_id"),
-        id__gt=Coalesce(
-            Subquery(read_marker.values("last_read_message_id")[:1]),
-            0,
-            output_field=IntegerField(),
-        ),
-    ).exclude(author=user)
-    # 1.1: the unread messages that mention the caller.
-    mentioning = Mention.objects.filter(
-        user=user,
-        message__chat_id=OuterRef("chat_id"),
-        message_id__gt=Coalesce(
-            Subquery(read_marker.values("last_read_message_id")[:1]),
-            0,
-            output_field=IntegerField(),
-        ),
-    ).exclude(message__author=user)
-    found = {
-        row["chat_id"]: row
-        for row in message_rows(
-            Message.objects.filter(pk__in=last_ids).annotate(
-                unread_count=count_subquery(unread), unread_mentions=count_subquery(mentioning)
-            ),
-            "unread_count",
-            "unread_mentions",
-            user_id=user.pk,
+    user_id = user.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _timeline_sql(len(last_ids)), [user_id, user_id, user_id, user_id, user_id, *last_ids]
         )
-    }
-    last_bodies = dict(zip(found, message_bodies(found.values(), user_id=user.pk), strict=True))
+        fetched = cursor.fetchall()
+    columns = (*MESSAGE_COLUMNS, "liked_by_me", "unread_count", "unread_mentions")
+    found = {}
+    for values in fetched:
+        row = dict(zip(columns, values, strict=True))
+        row["created_at"], row["edited_at"] = aware(row["created_at"]), aware(row["edited_at"])
+        found[row["chat_id"]] = row
+    last_bodies = dict(zip(found, message_bodies(found.values(), user_id=user_id), strict=True))
     for body, row in zip(bodies, rows, strict=True):
         last = found.get(row["id"]) if row["my_role"] is not None else None
         if last is not None and last["id"] == row["last_message_id"]:

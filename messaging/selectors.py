@@ -11,7 +11,6 @@ tests/test_message_plans.py). `mine` does the same with the (author, id) index.
 """
 
 import functools
-from datetime import UTC
 
 from django.db import connection
 from django.db.models import (
@@ -33,7 +32,13 @@ from accounts.models import User
 from chats.models import Chat, Membership
 from chats.selectors import chats_with_role
 from messaging.models import Like, Mention, Message, MessageEdit, Pin, Reaction, Report
-from messaging.rows import MESSAGE_COLUMNS, message_rows
+from messaging.rows import (
+    MESSAGE_COLUMNS,
+    aware,
+    message_rows,
+    message_sql_columns,
+    message_sql_liked_by_me,
+)
 
 
 def messages_visible_to(user: User) -> QuerySet[Message]:
@@ -63,7 +68,7 @@ def _page_sql(*, walk_down: bool, search: bool, above: bool, below: bool) -> str
     index only for the rows that have likes (`like_count > 0`; a CASE, so the probe is
     skipped, not merely filtered after).
     """
-    message, like = Message._meta, Like._meta
+    message = Message._meta
     member, user = Membership._meta, User._meta
     m = {f.name: f.column for f in message.concrete_fields}
     direction = "DESC" if walk_down else "ASC"
@@ -82,20 +87,9 @@ def _page_sql(*, walk_down: bool, search: bool, above: bool, below: bool) -> str
         )
     else:
         matching = f"AND m.{m['body']} LIKE %(search)s ESCAPE '\\'"
-    # MESSAGE_COLUMNS in order: the message's own columns, and the author's username.
-    attnames = {f.attname: f.column for f in message.concrete_fields}
-    username = user.get_field("username").column
-    columns = ", ".join(
-        f"m.{attnames[name]}" if name in attnames else f"u.{username}" for name in MESSAGE_COLUMNS
-    )
-    assert [name for name in MESSAGE_COLUMNS if name not in attnames] == ["author__username"]
     # Only names from the models are formatted in; every value is a bound parameter.
     return f"""
-SELECT {columns},
-       CASE WHEN m.{m["like_count"]} > 0 THEN
-            EXISTS (SELECT 1 FROM {like.db_table} l WHERE l.{like.get_field("message").column} =
-                    m.{m["id"]} AND l.{like.get_field("user").column} = %(user_id)s)
-       ELSE 1 = 0 END
+SELECT {message_sql_columns()}, {message_sql_liked_by_me()}
 FROM {message.db_table} m JOIN {user.db_table} u ON u.{user.pk.column} = m.{m["author"]}
 WHERE m.{m["chat"]} >= %(chat_id)s AND m.{m["chat"]} <= %(chat_id)s
   {bounds} {matching}
@@ -104,11 +98,6 @@ WHERE m.{m["chat"]} >= %(chat_id)s AND m.{m["chat"]} <= %(chat_id)s
 ORDER BY m.{m["chat"]} {direction}, m.{m["id"]} {direction}
 LIMIT %(limit)s
 """  # noqa: S608
-
-
-def _aware(value):
-    # SQLite hands raw queries naive datetimes (stored in UTC); PostgreSQL aware ones.
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def chat_page_source(
@@ -142,8 +131,8 @@ def chat_page_source(
         page = [dict(zip(columns, row, strict=True)) for row in rows]
         for row in page:
             row["created_at"], row["edited_at"] = (
-                _aware(row["created_at"]),
-                _aware(row["edited_at"]),
+                aware(row["created_at"]),
+                aware(row["edited_at"]),
             )
         return page
 
