@@ -697,9 +697,10 @@ $("message-list").addEventListener("keydown", (event) => {
   }
 });
 
-// A click anywhere else closes the picker too.
+// A click anywhere else closes the picker too (not one on a button that the click's own
+// handler has just rebuilt away: it opened the picker).
 document.addEventListener("click", (event) => {
-  if (!state.open || state.open.picking === null) return;
+  if (!state.open || state.open.picking === null || !event.target.isConnected) return;
   const article = event.target.closest && event.target.closest("article");
   if (!article || Number(article.dataset.id) !== state.open.picking) closePicker({ focus: false });
 });
