@@ -55,9 +55,7 @@ def test_reactions_show_live_and_toggle(person, signed_in):
     expect(kim_message.get_by_role("button", name="🎉 1")).to_have_attribute(
         "aria-pressed", "false"
     )
-    expect(lee_message.get_by_role("button", name="🎉 1")).to_have_attribute(
-        "aria-pressed", "true"
-    )
+    expect(lee_message.get_by_role("button", name="🎉 1")).to_have_attribute("aria-pressed", "true")
 
 
 def test_reacting_by_keyboard(person, signed_in):
