@@ -166,5 +166,7 @@ def test_the_message_replied_to_deleted_while_replying_cancels_the_reply(person,
     expect(replying).to_be_hidden()
     expect(page.get_by_role("alert")).to_have_text("The message you were replying to was deleted.")
     send(page, "Too late")
+    expect(message(log, "Too late")).to_be_visible()
+    expect(message(log, "Too late").locator("blockquote")).to_have_count(0)
     body = dov.api("GET", f"chats/{chat_id}/messages/", expect_status=200)["results"][0]
     assert (body["body"], body["reply_to"]) == ("Too late", None)

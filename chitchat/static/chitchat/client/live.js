@@ -31,6 +31,7 @@ export class LiveSocket {
     this.socket = null;
     this.running = false;
     this.resyncing = false;
+    this.resyncs = 0; // resyncs in a row with no event between: backs off
     this.attempt = 0;
     this.retryTimer = null;
     this.pingTimer = null;
@@ -45,6 +46,7 @@ export class LiveSocket {
     this.running = true;
     this.pos = pos;
     this.attempt = 0;
+    this.resyncs = 0;
     this.connect();
   }
 
@@ -106,7 +108,10 @@ export class LiveSocket {
         this.resync();
         return;
       }
-      if (typeof frame.pos === "string") this.pos = frame.pos;
+      if (typeof frame.pos === "string") {
+        this.pos = frame.pos;
+        this.resyncs = 0;
+      }
       this.onFrame(frame);
     });
     socket.addEventListener("close", (event) => {
@@ -149,7 +154,11 @@ export class LiveSocket {
           if (!this.resyncing) return; // stopped meanwhile
           this.resyncing = false;
           this.pos = typeof pos === "string" ? pos : null;
-          this.retry(0);
+          // At once the first time; a server that keeps refusing the position it gave
+          // must not get a reload of everything in a tight loop.
+          const wait = this.resyncs === 0 ? 0 : BACKOFF[Math.min(this.resyncs, BACKOFF.length - 1)];
+          this.resyncs += 1;
+          this.retry(wait);
         },
         () => {
           // Offline, say: reload again after the usual wait.
