@@ -73,6 +73,20 @@ def test_two_people_chat_live(person, signed_in):
     expect(edited).to_contain_text("(edited)")
     expect(edited).to_contain_text("1 like")
 
+    # Ana reacts to Ben's message; Ben answers hers with a reply (both covered in depth in
+    # test_reactions_and_replies.py; here for the picture).
+    ana_reply = ana_log.get_by_role("article").filter(has_text="Sure, where?")
+    ana_reply.get_by_role("button", name="React", exact=True).click()
+    ana_reply.get_by_role("button", name="React with party").click()
+    expect(
+        ben_log.get_by_role("article").filter(has_text="Sure, where?").get_by_role("button")
+    ).to_contain_text(["🎉 1"])
+    edited.get_by_role("button", name="Reply").click()
+    send(ben_page, "Perfect, I'll bring snacks")
+    answer = ana_log.get_by_role("article").filter(has_text="Perfect, I'll bring snacks")
+    expect(answer.locator("blockquote")).to_contain_text("The ridge trail, 9 am")
+    ben_page.get_by_role("textbox", name="Message").blur()
+
     SCREENSHOT.parent.mkdir(exist_ok=True)
     ben_page.screenshot(path=SCREENSHOT)
 
@@ -81,11 +95,11 @@ def test_two_people_chat_live(person, signed_in):
     first.get_by_role("button", name="Delete").click()
     first.get_by_role("button", name="Yes, delete").click()
     expect(ben_log.get_by_text("Hiking on Saturday?")).not_to_be_visible()
-    expect(ben_log.get_by_role("article")).to_have_count(2)
-    expect(ana_log.get_by_role("article")).to_have_count(2)
+    expect(ben_log.get_by_role("article")).to_have_count(3)
+    expect(ana_log.get_by_role("article")).to_have_count(3)
 
     # Only one's own messages have Edit and Delete.
-    theirs = ben_log.get_by_role("article").filter(has_text="The ridge trail")
+    theirs = ben_log.get_by_role("article").filter(has_text="The ridge trail").first
     expect(theirs.get_by_role("button", name="Edit")).to_have_count(0)
 
 
@@ -231,3 +245,17 @@ def test_starting_a_group_chat_and_a_direct_chat(person, signed_in):
     chats = oto.api("GET", "chats/?mine=true", expect_status=200)["results"]
     assert [(c["kind"], c["name"]) for c in chats] == [("direct", nia.username)]
     assert chats[0]["last_message"]["body"] == "hello in private"
+
+
+def test_a_pin_shows_live(person, signed_in):
+    pia, rex = person("pia"), person("rex")
+    chat_id = pia.create_chat("Notice board", rex)
+    notice = pia.send(chat_id, "Meeting moved to Friday")
+    page = signed_in(rex)
+    log = open_chat(page, "Notice board")
+    article = log.get_by_role("article").filter(has_text="Meeting moved")
+    expect(article).not_to_contain_text("pinned")
+    pia.api("POST", f"messages/{notice['id']}/pin/", expect_status=200)
+    expect(article).to_contain_text("pinned")
+    pia.api("DELETE", f"messages/{notice['id']}/pin/", expect_status=200)
+    expect(article).not_to_contain_text("pinned")

@@ -82,6 +82,7 @@ export function fillMessage(article, message, me, ui = {}) {
           text: " (edited)",
         })
       : null,
+    message.pinned ? element("span", { className: "pinned", text: " · pinned" }) : null,
   );
 
   const parts = [header];
