@@ -150,7 +150,9 @@ async function enterApp() {
   // The position first, then the REST loads: the socket replays every event after it, so
   // nothing that happens while the chats load is missed (a replayed one that the load saw
   // already changes nothing).
-  live.start(await currentPosition());
+  const pos = await currentPosition();
+  if (!api.signedIn) return; // signed out meanwhile: the socket must not start
+  live.start(pos);
   try {
     await loadChats();
     await route({ focus: false });
