@@ -45,23 +45,53 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server():
-    """Base URL of a live server on a fresh SQLite database."""
+def server_env():
+    """The live server's environment: its own SQLite database and uploads folder."""
     folder = Path(tempfile.mkdtemp(prefix="chitchat-browser-"))
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL"}
+        if key not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "AWS_STORAGE_BUCKET_NAME"}
     }
-    port = _free_port()
     env.update(
         DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
+        MEDIA_ROOT=str(folder / "media"),
         DEBUG="false",
         SECRET_KEY="browser-tests-" + uuid.uuid4().hex + uuid.uuid4().hex,
         ALLOWED_HOSTS="127.0.0.1",
         THROTTLE_RATES="anon=none,user=none,register=none,message=none",
         LOG_LEVEL="WARNING",
     )
+    try:
+        yield env
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def manage(server_env):
+    """manage("purge_events", EVENT_RETENTION_DAYS="0") runs a management command on the
+    live server's database, as cron would beside the running server."""
+
+    def run(*args: str, **extra_env: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**server_env, **extra_env},
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def server(server_env):
+    """Base URL of a live server on a fresh SQLite database."""
+    env = server_env
+    port = _free_port()
     python = sys.executable
     subprocess.run(
         [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
@@ -98,7 +128,6 @@ def server():
             process.kill()
             process.wait()
         log.close()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 SERVER_LOG = Path(tempfile.gettempdir()) / "chitchat-browser-server.log"

@@ -2,7 +2,8 @@
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
-from test_chat import open_chat
+from test_attachments import attach, png
+from test_chat import open_chat, send
 
 BLOCKING = {"serious", "critical"}
 
@@ -47,6 +48,27 @@ def test_the_chat_screen_has_no_serious_violations(person, signed_in):
     log.get_by_role("article").last.get_by_role("button", name="Edit").click()
     expect(page.get_by_role("textbox", name="Revised text")).to_be_focused()
     assert serious_violations(page) == []
+    page.keyboard.press("Escape")
+
+    # API 1.1: reaction chips, the open picker, a reply with its quote, the reply bar, an
+    # image and a file, and files waiting to be sent.
+    first = log.get_by_role("article").first
+    kim_first = kim.api("GET", f"chats/{chat_id}/messages/?page_size=50", expect_status=200)
+    first_id = kim_first["results"][-1]["id"]
+    kim.api("POST", f"messages/{first_id}/reactions/", {"emoji": "👍"}, 200)
+    expect(first.get_by_role("button", name="👍 1")).to_be_visible()
+    first.get_by_role("button", name="Reply").click()
+    send(page, "A reply")
+    expect(log.get_by_role("article").last.locator("blockquote")).to_be_visible()
+    attach(page, "square.png", "image/png", png(40, 40))
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(log.get_by_role("article").last.get_by_role("img", name="square.png")).to_be_visible()
+    attach(page, "notes.txt", "text/plain", b"notes")
+    expect(page.get_by_role("list", name="Files to send")).to_contain_text("notes.txt (1 KB)")
+    first.get_by_role("button", name="Reply").click()
+    first.get_by_role("button", name="React", exact=True).click()
+    expect(first.get_by_role("group", name="Pick a reaction")).to_be_visible()
+    assert serious_violations(page) == []
 
 
 def test_the_contract_names_each_find_one_element(person, new_page, signed_in):
@@ -73,3 +95,15 @@ def test_the_contract_names_each_find_one_element(person, new_page, signed_in):
     expect(page.get_by_role("button", name="Send")).to_have_count(1)
     expect(page.get_by_role("button", name="Attach file")).to_have_count(1)
     expect(page.get_by_role("button", name="Sign out")).to_have_count(1)
+    page.keyboard.press("Escape")
+    # And while replying, with the reaction picker open and a file waiting.
+    first = log.get_by_role("article").first
+    attach(page, "names.txt", "text/plain", b"names")
+    expect(page.get_by_role("list", name="Files to send")).to_contain_text("names.txt (1 KB)")
+    first.get_by_role("button", name="Reply").click()
+    first.get_by_role("button", name="React", exact=True).click()
+    expect(first.get_by_role("group", name="Pick a reaction")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Message")).to_have_count(1)
+    expect(page.get_by_role("button", name="Send")).to_have_count(1)
+    expect(page.get_by_role("button", name="Attach file")).to_have_count(1)
+    expect(page.get_by_role("log", name="Messages")).to_have_count(1)

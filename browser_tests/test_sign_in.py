@@ -139,3 +139,25 @@ def test_the_access_token_is_refreshed_before_it_expires(person, new_page):
     expect(page.get_by_role("log", name="Messages").get_by_role("article")).to_have_count(1)
     messages = fern.api("GET", f"chats/{chat_id}/messages/", expect_status=200)
     assert [m["body"] for m in messages["results"]] == ["still here"]
+
+
+def test_after_signing_out_the_next_person_sees_only_their_own_chats_live(person, signed_in):
+    gil, hue, ines = person("gil"), person("hue"), person("ines")
+    gil.create_chat("Gil's secrets")
+    shared = ines.create_chat("Hue and Ines", hue)
+    page = signed_in(gil)
+    expect(page.get_by_role("link", name="Gil's secrets")).to_be_visible()
+    page.get_by_role("link", name="Gil's secrets").click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+    assert page.evaluate("location.hash") == ""
+
+    sign_in(page, hue)
+    expect(page.get_by_role("link", name="Hue and Ines")).to_be_visible()
+    expect(page.get_by_role("link", name="Gil's secrets")).to_have_count(0)
+    expect(page.get_by_text(f"Signed in as {hue.username}")).to_be_visible()
+    # The socket started again, as Hue: Ines's message arrives live.
+    page.get_by_role("link", name="Hue and Ines").click()
+    ines.send(shared, "Hello Hue")
+    log = page.get_by_role("log", name="Messages")
+    expect(log.get_by_role("article").filter(has_text="Hello Hue")).to_have_count(1)

@@ -186,6 +186,35 @@ export class Api {
     return data;
   }
 
+  // A file upload (multipart/form-data, one part `file`); one retry after refreshing on a
+  // 401. The browser sets the multipart Content-Type with its boundary.
+  async upload(path, file, { retry = true } = {}) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    let response;
+    try {
+      response = await fetch(`${API}/${path}`, {
+        method: "POST",
+        headers: { Accept: "application/json", Authorization: `Bearer ${this.access}` },
+        body: form,
+      });
+    } catch {
+      throw new ApiError(0, null);
+    }
+    if (response.status === 401 && retry && this.tokens) {
+      await this.refresh();
+      return this.upload(path, file, { retry: false });
+    }
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      if (response.status === 413 && !(data && data.detail)) {
+        throw new ApiError(413, { detail: "The file is too large.", code: "file_too_large" });
+      }
+      throw new ApiError(response.status, data);
+    }
+    return data;
+  }
+
   get(path) {
     return this.request("GET", path);
   }

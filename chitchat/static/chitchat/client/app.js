@@ -17,9 +17,13 @@ const api = new Api();
 const live = new LiveSocket({
   api,
   onFrame: (frame) => handleFrame(frame),
-  onOpen: () => catchUp(),
+  // A socket that resumed with `since` has replayed what was missed; one without a position
+  // catches up over REST.
+  onOpen: ({ resumed }) => {
+    if (!resumed) catchUp();
+  },
   onStatus: (status) => showConnection(status),
-  onResync: () => catchUp({ full: true }),
+  onResync: () => reloadFromScratch(),
 });
 
 const state = {
@@ -30,6 +34,10 @@ const state = {
   typers: new Map(), // user id -> {username, timer}, in the open chat
   lastTypingSent: 0,
   reloadTimer: null,
+  // What the composer holds besides its text, for one chat: the message replied to and the
+  // files uploaded for the next message ({id|null, name, size, promise}).
+  draft: { chatId: null, replyTo: null, uploads: [] },
+  blobs: new Map(), // attachment path -> Promise of a blob: URL
 };
 
 // ---------------------------------------------------------------------------------------
@@ -115,6 +123,8 @@ $("sign-out").addEventListener("click", () => api.signOut());
 api.on("signedout", () => {
   live.stop();
   closeChat();
+  clearDraft();
+  forgetBlobs();
   state.me = null;
   state.chats.clear();
   state.order = [];
@@ -137,7 +147,12 @@ async function enterApp() {
   }
   $("me").textContent = state.me.username;
   show("workspace");
-  live.start();
+  // The position first, then the REST loads: the socket replays every event after it, so
+  // nothing that happens while the chats load is missed (a replayed one that the load saw
+  // already changes nothing).
+  const pos = await currentPosition();
+  if (!api.signedIn) return; // signed out meanwhile: the socket must not start
+  live.start(pos);
   try {
     await loadChats();
     await route({ focus: false });
@@ -145,6 +160,26 @@ async function enterApp() {
     // Shown until the next successful load (the socket's catch-up retries it).
     if (api.signedIn) $("chat-list-error").textContent = `Cannot load your chats: ${failure.message}`;
   }
+}
+
+// Where the event log stands now (API 1.1), or null when it cannot be asked (the socket then
+// connects without `since` and the app catches up over REST).
+async function currentPosition() {
+  try {
+    const { pos } = await api.get("events/");
+    return typeof pos === "string" ? pos : null;
+  } catch {
+    return null;
+  }
+}
+
+// The server no longer keeps our position (resync_required): a new position, then the chat
+// list and the open chat again over REST. Resolves to the position the socket goes on from.
+async function reloadFromScratch() {
+  const { pos } = await api.get("events/");
+  await loadChats();
+  if (state.open) await openChat(state.open.id, { focus: false });
+  return pos;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -314,8 +349,21 @@ function renderChatHeader() {
 }
 
 async function openChat(id, { focus }) {
-  const open = { id, messages: new Map(), next: null, loadingOlder: false };
+  // `deleted`: ids deleted while shown, so a REST page read before the deletion cannot bring
+  // one back. `picking`: the message whose reaction picker is open.
+  const open = {
+    id,
+    messages: new Map(),
+    deleted: new Set(),
+    next: null,
+    loadingOlder: false,
+    picking: null,
+  };
   state.open = open;
+  // The reply and the uploads belong to one chat (a reload of the same chat keeps them).
+  if (state.draft.chatId !== id) clearDraft();
+  state.draft.chatId = id;
+  renderDraft();
   clearTypers();
   $("message-list").replaceChildren();
   $("composer-error").textContent = "";
@@ -403,7 +451,7 @@ function scrollToBottom() {
 // REST answer may bring the same one). Articles stay in id order.
 function insertMessage(message, { follow = true } = {}) {
   const open = state.open;
-  if (!open || message.chat_id !== open.id) return;
+  if (!open || message.chat_id !== open.id || open.deleted.has(message.id)) return;
   const known = open.messages.get(message.id);
   if (known) {
     // Socket frames have no liked_by_me (nor `me` in reactions): keep ours.
@@ -417,14 +465,12 @@ function insertMessage(message, { follow = true } = {}) {
       }
     }
     open.messages.set(message.id, message);
-    const article = articleOf(message.id);
-    if (article && !article.querySelector(".editing")) fillMessage(article, message, state.me.id);
-    hydrateAttachments(article);
+    refreshArticle(message);
     return;
   }
   const stayAtBottom = follow && nearBottom();
   open.messages.set(message.id, message);
-  const article = messageArticle(message, state.me.id);
+  const article = messageArticle(message, state.me.id, uiOf(message.id));
   const list = $("message-list");
   let before = null;
   for (let node = list.lastElementChild; node; node = node.previousElementSibling) {
@@ -436,14 +482,57 @@ function insertMessage(message, { follow = true } = {}) {
   if (stayAtBottom) scrollToBottom();
 }
 
+function uiOf(id) {
+  return { picking: Boolean(state.open && state.open.picking === id) };
+}
+
+// Rebuild a shown message's article, keeping the focus on the same control: a live update
+// (someone else's like or reaction) must not throw a keyboard user out of the message.
+// An article being edited, or asking whether to delete, is left alone until that ends.
+function refreshArticle(message) {
+  const article = articleOf(message.id);
+  if (!article || article.querySelector(".editing, .confirm")) return;
+  const focused = article.contains(document.activeElement) ? document.activeElement : null;
+  const key = focused && focused.dataset.action
+    ? { action: focused.dataset.action, emoji: focused.dataset.emoji, picker: focused.dataset.fromPicker }
+    : null;
+  fillMessage(article, message, state.me.id, uiOf(message.id));
+  hydrateAttachments(article);
+  if (key) {
+    const again = [...article.querySelectorAll(`[data-action="${key.action}"]`)].find(
+      (node) => node.dataset.emoji === key.emoji && node.dataset.fromPicker === key.picker,
+    );
+    // A reaction chip that went away (the last one taken back): its picker button or React.
+    (again || article.querySelector("[data-action=pick]"))?.focus();
+  }
+}
+
 function removeMessage(id) {
   if (!state.open) return;
   state.open.messages.delete(id);
+  state.open.deleted.add(id);
+  if (state.open.picking === id) state.open.picking = null;
+  // Replies to it now quote a deleted message (as the server will say from now on).
+  updateQuotesOf(id, { id, author: null, body: null, deleted: true });
+  if (state.draft.replyTo && state.draft.replyTo.id === id) {
+    setReplyTo(null);
+    $("composer-error").textContent = "The message you were replying to was deleted.";
+  }
   const article = articleOf(id);
   if (!article) return;
   const hadFocus = article.contains(document.activeElement);
   article.remove();
   if (hadFocus) $("message-input").focus();
+}
+
+// The replies shown to message `id` quote `quote` ({id, author, body} or deleted).
+function updateQuotesOf(id, quote) {
+  for (const message of state.open.messages.values()) {
+    if (message.reply_to && message.reply_to.id === id) {
+      message.reply_to = quote;
+      refreshArticle(message);
+    }
+  }
 }
 
 function articleOf(id) {
@@ -473,18 +562,14 @@ function markRead() {
 
 document.addEventListener("visibilitychange", () => markRead());
 
-// After a (re)connection: new messages of the open chat with ?after=, then the newest page
-// again so edits and deletions made meanwhile show (v1 sends no log of those), then the
-// chat list for unread counts. `full` (a resync) reloads the open chat from scratch.
-async function catchUp({ full = false } = {}) {
+// After a connection without a position (GET /events/ could not be asked): new messages of
+// the open chat with ?after=, then the newest page again so edits and deletions made
+// meanwhile show, then the chat list for unread counts.
+async function catchUp() {
   try {
     await loadChats();
     const open = state.open;
     if (!open) return;
-    if (full) {
-      await openChat(open.id, { focus: false });
-      return;
-    }
     let path = `chats/${open.id}/messages/?after=${newestMessageId()}&page_size=${CATCH_UP_PAGE_SIZE}`;
     while (path && state.open === open) {
       const page = await api.get(path);
@@ -528,25 +613,43 @@ $("composer").addEventListener("submit", async (event) => {
   const open = state.open;
   const input = $("message-input");
   const body = input.value;
-  if (!open || !body.trim()) return;
+  const draft = state.draft;
+  if (!open || (!body.trim() && !draft.uploads.length)) return;
   const error = $("composer-error");
   error.textContent = "";
+  if (draft.uploads.some((upload) => upload.id === null)) {
+    error.textContent = "Wait for the files to finish uploading (or remove them).";
+    return;
+  }
   // The same client_id on a retry gets the first message back, never a second copy.
   const clientId = input.dataset.clientId || newClientId();
   delete input.dataset.clientId;
+  const replyTo = draft.replyTo;
+  const uploads = draft.uploads;
+  const fields = { body, client_id: clientId };
+  if (replyTo) fields.reply_to = replyTo.id;
+  if (uploads.length) fields.attachment_ids = uploads.map((upload) => upload.id);
   // The box empties at once, so the next message can be typed while this one travels.
   input.value = "";
   state.lastTypingSent = 0;
+  draft.replyTo = null;
+  draft.uploads = [];
+  renderDraft();
   try {
-    const message = await api.post(`chats/${open.id}/messages/`, { body, client_id: clientId });
+    const message = await api.post(`chats/${open.id}/messages/`, fields);
     insertMessage(message);
     scrollToBottom();
     noteActivity(message);
     markRead();
   } catch (failure) {
-    // Not sent: the text goes back in the box (before anything typed since) for a retry.
+    // Not sent: the text, the reply and the files go back (before anything added since).
     input.value = input.value ? `${body}\n${input.value}` : body;
     input.dataset.clientId = clientId;
+    if (state.draft === draft && state.open === open) {
+      draft.replyTo = draft.replyTo || replyTo;
+      draft.uploads = [...uploads, ...draft.uploads];
+      renderDraft();
+    }
     error.textContent = `Not sent: ${failure.message}`;
   }
 });
@@ -555,6 +658,8 @@ $("message-input").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     $("composer").requestSubmit();
+  } else if (event.key === "Escape" && state.draft.replyTo) {
+    setReplyTo(null);
   }
 });
 
@@ -576,10 +681,176 @@ $("message-list").addEventListener("click", (event) => {
   if (!message) return;
   const action = button.dataset.action;
   if (action === "like") toggleLike(message);
+  else if (action === "pick") togglePicker(message);
+  else if (action === "react") toggleReaction(message, button.dataset.emoji);
+  else if (action === "reply") setReplyTo(message, { focus: true });
   else if (action === "edit") startEditing(article, message);
   else if (action === "delete") askDelete(article, message);
   else if (action === "download") download(button.dataset.url, button.dataset.name);
 });
+
+// Escape closes the reaction picker, back to its React button.
+$("message-list").addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !state.open || state.open.picking === null) return;
+  const article = event.target.closest("article");
+  if (article && Number(article.dataset.id) === state.open.picking) {
+    event.preventDefault();
+    closePicker({ focus: true });
+  }
+});
+
+// A click anywhere else closes the picker too (not one on a button that the click's own
+// handler has just rebuilt away: it opened the picker).
+document.addEventListener("click", (event) => {
+  if (!state.open || state.open.picking === null || !event.target.isConnected) return;
+  const article = event.target.closest && event.target.closest("article");
+  if (!article || Number(article.dataset.id) !== state.open.picking) closePicker({ focus: false });
+});
+
+function togglePicker(message) {
+  const open = state.open;
+  if (open.picking === message.id) {
+    closePicker({ focus: true });
+    return;
+  }
+  const previous = open.picking;
+  open.picking = message.id;
+  const before = previous !== null && open.messages.get(previous);
+  if (before) refreshArticle(before);
+  refreshArticle(message);
+  articleOf(message.id)?.querySelector(".picker button")?.focus();
+}
+
+function closePicker({ focus }) {
+  const open = state.open;
+  const id = open.picking;
+  open.picking = null;
+  const message = open.messages.get(id);
+  if (!message) return;
+  refreshArticle(message);
+  if (focus) articleOf(id)?.querySelector("[data-action=pick]")?.focus();
+}
+
+// React with an emoji, or take one's reaction back when it is there already.
+async function toggleReaction(message, emoji) {
+  const current = state.open.messages.get(message.id) || message;
+  const mine = (current.reactions || []).some((r) => r.emoji === emoji && r.me);
+  const fromPicker = state.open.picking === message.id;
+  try {
+    const updated = mine
+      ? await api.delete(`messages/${message.id}/reactions/${encodeURIComponent(emoji)}/`)
+      : await api.post(`messages/${message.id}/reactions/`, { emoji });
+    if (fromPicker && state.open && state.open.picking === message.id) {
+      state.open.picking = null;
+      insertMessage(updated);
+      articleOf(message.id)?.querySelector("[data-action=pick]")?.focus();
+    } else {
+      insertMessage(updated);
+    }
+  } catch (failure) {
+    $("composer-error").textContent = failure.message;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The composer's reply and files
+// ---------------------------------------------------------------------------------------
+
+function clearDraft() {
+  state.draft = { chatId: null, replyTo: null, uploads: [] };
+  renderDraft();
+}
+
+function setReplyTo(message, { focus = false } = {}) {
+  state.draft.replyTo = message
+    ? { id: message.id, author: message.author, body: message.body }
+    : null;
+  renderDraft();
+  if (focus || !message) $("message-input").focus();
+}
+
+function renderDraft() {
+  const { replyTo, uploads } = state.draft;
+  const bar = $("replying");
+  bar.hidden = !replyTo;
+  if (replyTo) {
+    const name = replyTo.author ? replyTo.author.username : "deleted user";
+    const text = replyTo.body || "(attachment)";
+    $("replying-to").replaceChildren(
+      "Replying to ",
+      element("strong", { text: name }),
+      ": ",
+      element("span", { className: "quoted", text }),
+    );
+  }
+  const list = $("uploads");
+  list.hidden = uploads.length === 0;
+  list.replaceChildren(
+    ...uploads.map((upload, index) =>
+      element(
+        "li",
+        { className: upload.id === null ? "uploading" : "" },
+        element("span", {
+          text: `${upload.name} (${upload.id === null ? "uploading…" : `${Math.max(1, Math.ceil(upload.size / 1024))} KB`})`,
+        }),
+        element("button", {
+          type: "button",
+          className: "linklike",
+          "data-index": index,
+          "aria-label": `Remove ${upload.name}`,
+          text: "Remove",
+        }),
+      ),
+    ),
+  );
+}
+
+$("cancel-reply").addEventListener("click", () => setReplyTo(null));
+
+$("uploads").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-index]");
+  if (!button) return;
+  state.draft.uploads.splice(Number(button.dataset.index), 1);
+  renderDraft();
+  $("attach").focus();
+});
+
+// The button opens the browser's file chooser (the <input type=file> itself stays hidden,
+// so the contract's "Attach file" is the one control).
+$("attach").addEventListener("click", () => $("attach-input").click());
+
+$("attach-input").addEventListener("change", (event) => {
+  const files = [...event.target.files];
+  event.target.value = "";
+  for (const file of files) upload(file);
+});
+
+const MAX_ATTACHMENTS = 10;
+
+async function upload(file) {
+  const open = state.open;
+  const draft = state.draft;
+  const error = $("composer-error");
+  if (!open) return;
+  if (draft.uploads.length >= MAX_ATTACHMENTS) {
+    error.textContent = `At most ${MAX_ATTACHMENTS} files per message.`;
+    return;
+  }
+  error.textContent = "";
+  const entry = { id: null, name: file.name, size: file.size };
+  draft.uploads.push(entry);
+  renderDraft();
+  try {
+    const attachment = await api.upload(`chats/${open.id}/attachments/`, file);
+    entry.id = attachment.id;
+    entry.name = attachment.name;
+    entry.size = attachment.size;
+  } catch (failure) {
+    draft.uploads = draft.uploads.filter((other) => other !== entry);
+    if (state.draft === draft) error.textContent = `${file.name} was not uploaded: ${failure.message}`;
+  }
+  if (state.draft === draft) renderDraft();
+}
 
 async function toggleLike(message) {
   try {
@@ -686,16 +957,34 @@ async function fetchBlob(path) {
   return response.blob();
 }
 
+// One fetch per image for as long as the page lives (an article is rebuilt on every like
+// or reaction; its image must not be fetched again each time).
+function blobUrl(path) {
+  let url = state.blobs.get(path);
+  if (!url) {
+    url = fetchBlob(path).then((blob) => URL.createObjectURL(blob));
+    url.catch(() => state.blobs.delete(path)); // tried again when next shown
+    state.blobs.set(path, url);
+  }
+  return url;
+}
+
+function forgetBlobs() {
+  for (const url of state.blobs.values()) url.then((u) => URL.revokeObjectURL(u), () => {});
+  state.blobs.clear();
+}
+
 function hydrateAttachments(article) {
   if (!article) return;
   for (const img of article.querySelectorAll("img[data-attachment]:not([src])")) {
-    fetchBlob(img.dataset.attachment)
-      .then((blob) => {
-        img.src = URL.createObjectURL(blob);
-      })
-      .catch(() => {
+    blobUrl(img.dataset.attachment).then(
+      (url) => {
+        img.src = url;
+      },
+      () => {
         img.alt = `${img.alt} (cannot be shown)`;
-      });
+      },
+    );
   }
 }
 
@@ -725,6 +1014,8 @@ function showConnection(status) {
 function noteActivity(message) {
   const chat = state.chats.get(message.chat_id);
   if (!chat) return;
+  // Already counted: the chat list was loaded after it (a replayed event), or sent here.
+  if (chat.last_message && chat.last_message.id >= message.id) return;
   chat.last_message = message;
   moveChatToTop(chat.id);
   const seen = state.open && state.open.id === chat.id && !document.hidden;
@@ -755,6 +1046,13 @@ function handleFrame(frame) {
       break;
     case "message.updated":
       if (inOpenChat && state.open.messages.has(data.id)) insertMessage(data);
+      if (inOpenChat) {
+        updateQuotesOf(data.id, {
+          id: data.id,
+          author: data.author,
+          body: Array.from(data.body).slice(0, 200).join(""),
+        });
+      }
       break;
     case "message.deleted":
       if (inOpenChat) removeMessage(data.id);

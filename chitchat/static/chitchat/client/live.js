@@ -1,9 +1,13 @@
 // The live side of the client: one WebSocket at /ws/?token=, reconnected after any loss.
 //
-// After every (re)connection `onOpen` runs, and the app catches up over REST with `?after=`
-// (what the v1 server offers). Resumable sync (API 1.1): frames that carry `pos` tell that
-// the server keeps an event log; the socket then reconnects with `&since=<last pos>` and the
-// server replays what was missed (the `?after=` catch-up still runs and finds nothing new).
+// Resumable sync (API 1.1): every frame but `typing` carries `pos`. The app starts the socket
+// from the position GET /events/ gave before it loaded anything over REST, and the socket
+// keeps the last `pos` it saw; each (re)connection asks for `&since=<pos>`, and the server
+// replays every event after it before the live ones: nothing is missed, nothing comes twice.
+// A position the server no longer keeps (`resync_required`, close 4410) or does not know
+// (4400) makes the app reload its chats over REST and start again from a new position.
+// Without any position (GET /events/ failed) the socket connects plain and `onOpen` is told
+// so: the app then catches up over REST with `?after=`, as a v1 client would.
 
 const PING_EVERY = 25_000; // keeps proxies from dropping an idle socket
 const PONG_WITHIN = 10_000; // no answer to a ping by then: the connection is dead
@@ -15,6 +19,9 @@ const RESYNC_REQUIRED = 4410;
 const INVALID_SINCE = 4400;
 
 export class LiveSocket {
+  // onResync() reloads the app's state over REST and resolves to the position to go on
+  // from (or null); onOpen({resumed}) runs after each connection, resumed when it asked for
+  // `since`.
   constructor({ api, onFrame, onOpen, onStatus, onResync }) {
     this.api = api;
     this.onFrame = onFrame;
@@ -23,23 +30,29 @@ export class LiveSocket {
     this.onResync = onResync;
     this.socket = null;
     this.running = false;
+    this.resyncing = false;
+    this.resyncs = 0; // resyncs in a row with no event between: backs off
     this.attempt = 0;
     this.retryTimer = null;
     this.pingTimer = null;
     this.pongTimer = null;
-    this.pos = null; // last `pos` seen (API 1.1), sent back as `since`
+    this.pos = null; // the last `pos` seen, sent back as `since`
     window.addEventListener("online", () => this.reconnectNow());
   }
 
-  start() {
+  // Connect, resuming after `pos` (from GET /events/, taken before the REST loads).
+  start(pos = null) {
     if (this.running) return;
     this.running = true;
+    this.pos = pos;
     this.attempt = 0;
+    this.resyncs = 0;
     this.connect();
   }
 
   stop() {
     this.running = false;
+    this.resyncing = false;
     this.pos = null;
     clearTimeout(this.retryTimer);
     this.stopHeartbeat();
@@ -68,8 +81,9 @@ export class LiveSocket {
 
   connect() {
     clearTimeout(this.retryTimer);
-    if (!this.running || !this.api.signedIn) return;
+    if (!this.running || this.resyncing || !this.api.signedIn) return;
     this.onStatus("connecting");
+    const resumed = this.pos !== null;
     const socket = new WebSocket(this.url());
     this.socket = socket;
     socket.addEventListener("open", () => {
@@ -77,7 +91,7 @@ export class LiveSocket {
       this.attempt = 0;
       this.onStatus("online");
       this.startHeartbeat();
-      this.onOpen();
+      this.onOpen({ resumed });
     });
     socket.addEventListener("message", (event) => {
       if (this.socket !== socket) return;
@@ -90,10 +104,14 @@ export class LiveSocket {
       }
       if (frame.type === "pong" || frame.type === "error") return;
       if (frame.type === "resync_required") {
+        // The close (4410) follows; nothing after this frame belongs to our position.
         this.resync();
         return;
       }
-      if (typeof frame.pos === "string") this.pos = frame.pos;
+      if (typeof frame.pos === "string") {
+        this.pos = frame.pos;
+        this.resyncs = 0;
+      }
       this.onFrame(frame);
     });
     socket.addEventListener("close", (event) => {
@@ -110,15 +128,48 @@ export class LiveSocket {
         );
         return;
       }
-      if (event.code === RESYNC_REQUIRED || event.code === INVALID_SINCE) this.resync();
+      if (event.code === RESYNC_REQUIRED || event.code === INVALID_SINCE) {
+        this.resync();
+        return;
+      }
       this.retry();
     });
   }
 
-  // The server no longer has our position: reload everything over REST, live from now on.
+  // The server no longer has our position (or never gave it): the app reloads its state
+  // over REST and hands back a new position; then connect from there.
   resync() {
+    if (this.resyncing || !this.running) return;
+    this.resyncing = true;
     this.pos = null;
-    this.onResync();
+    const socket = this.socket;
+    this.socket = null;
+    this.stopHeartbeat();
+    if (socket) socket.close(1000);
+    this.onStatus("offline");
+    Promise.resolve()
+      .then(() => this.onResync())
+      .then(
+        (pos) => {
+          if (!this.resyncing) return; // stopped meanwhile
+          this.resyncing = false;
+          this.pos = typeof pos === "string" ? pos : null;
+          // At once the first time; a server that keeps refusing the position it gave
+          // must not get a reload of everything in a tight loop.
+          const wait = this.resyncs === 0 ? 0 : BACKOFF[Math.min(this.resyncs, BACKOFF.length - 1)];
+          this.resyncs += 1;
+          this.retry(wait);
+        },
+        () => {
+          // Offline, say: reload again after the usual wait.
+          if (!this.resyncing) return;
+          this.resyncing = false;
+          this.retryTimer = setTimeout(
+            () => this.resync(),
+            BACKOFF[Math.min(this.attempt++, BACKOFF.length - 1)],
+          );
+        },
+      );
   }
 
   retry(delay) {

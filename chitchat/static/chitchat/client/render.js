@@ -33,8 +33,19 @@ function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-// An <article> for one message. `me` is the signed-in user's id.
-export function messageArticle(message, me) {
+// The picker's few common emoji, each with the name a screen reader announces.
+export const REACTION_CHOICES = [
+  ["👍", "thumbs up"],
+  ["❤️", "heart"],
+  ["😂", "laughing"],
+  ["😮", "surprised"],
+  ["😢", "sad"],
+  ["🎉", "party"],
+];
+
+// An <article> for one message. `me` is the signed-in user's id; `ui` what the app shows
+// around it (`picking`: the reaction picker is open).
+export function messageArticle(message, me, ui = {}) {
   const authorId = `message-${message.id}-author`;
   const mine = message.author && message.author.id === me;
   const article = element("article", {
@@ -42,12 +53,12 @@ export function messageArticle(message, me) {
     "data-id": message.id,
     "aria-labelledby": authorId,
   });
-  fillMessage(article, message, me);
+  fillMessage(article, message, me, ui);
   return article;
 }
 
-// (Re)build the inside of a message's article, e.g. after an edit or a like.
-export function fillMessage(article, message, me) {
+// (Re)build the inside of a message's article, e.g. after an edit or a reaction.
+export function fillMessage(article, message, me, ui = {}) {
   const authorId = `message-${message.id}-author`;
   const mine = message.author && message.author.id === me;
   const header = element(
@@ -71,24 +82,23 @@ export function fillMessage(article, message, me) {
           text: " (edited)",
         })
       : null,
+    message.pinned ? element("span", { className: "pinned", text: " · pinned" }) : null,
   );
 
   const parts = [header];
   // API 1.1: the message it answers.
   if (message.reply_to) parts.push(replyQuote(message.reply_to));
-  parts.push(element("p", { className: "body", text: message.body }));
+  // With attachments the body may be empty: no empty paragraph then.
+  if (message.body) parts.push(element("p", { className: "body", text: message.body }));
   // API 1.1: attachments, images inline (through their thumbnail).
   if (Array.isArray(message.attachments) && message.attachments.length) {
     parts.push(attachmentList(message.attachments));
   }
-  // API 1.1: reactions, shown read-only.
-  // TODO(API 1.1 reactions): a picker and toggling through
-  // POST /messages/{id}/reactions/ and DELETE /messages/{id}/reactions/{emoji}/.
-  if (Array.isArray(message.reactions) && message.reactions.length) {
-    parts.push(reactionList(message.reactions));
-  }
+  const reactions = Array.isArray(message.reactions) ? message.reactions : [];
+  if (reactions.length) parts.push(reactionList(reactions));
 
   const liked = Boolean(message.liked_by_me);
+  const pickerId = `message-${message.id}-picker`;
   const actions = element(
     "div",
     { className: "actions" },
@@ -103,6 +113,14 @@ export function fillMessage(article, message, me) {
       className: "like-count",
       text: message.like_count ? plural(message.like_count, "like", "likes") : "",
     }),
+    element("button", {
+      type: "button",
+      "data-action": "pick",
+      "aria-expanded": ui.picking ? "true" : "false",
+      "aria-controls": ui.picking ? pickerId : null,
+      text: "React",
+    }),
+    element("button", { type: "button", "data-action": "reply", text: "Reply" }),
   );
   if (mine) {
     actions.append(
@@ -111,20 +129,30 @@ export function fillMessage(article, message, me) {
     );
   }
   parts.push(actions);
+  if (ui.picking) parts.push(reactionPicker(pickerId, reactions));
   article.replaceChildren(...parts);
 }
 
 function replyQuote(reply) {
   if (reply.deleted) {
-    return element("blockquote", { className: "reply", text: "Reply to a deleted message" });
+    return element("blockquote", {
+      className: "reply deleted",
+      "data-reply-to": reply.id,
+      text: "Reply to a deleted message",
+    });
   }
   return element(
     "blockquote",
-    { className: "reply" },
+    { className: "reply", "data-reply-to": reply.id },
+    element("span", { className: "visually-hidden", text: "Reply to " }),
     element("span", { className: "author", text: reply.author ? reply.author.username : "" }),
     ": ",
-    element("span", { text: reply.body || "" }),
+    element("span", { className: "quoted", text: reply.body || "" }),
   );
+}
+
+function kilobytes(size) {
+  return `${Math.max(1, Math.ceil(size / 1024))} KB`;
 }
 
 // The files need the Bearer token, which an <img src> or a link cannot send: the app fetches
@@ -135,38 +163,81 @@ function attachmentList(attachments) {
     const isImage = Boolean(attachment.width && attachment.height);
     const item = element("li");
     if (isImage) {
+      // Width and height reserve the space before the thumbnail arrives (no jump).
+      const scale = Math.min(1, 320 / attachment.width, 320 / attachment.height);
       item.append(
         element("img", {
           alt: attachment.name,
-          width: Math.min(attachment.width, 320),
+          width: Math.round(attachment.width * scale),
+          height: Math.round(attachment.height * scale),
           "data-attachment": `${attachment.url}thumbnail/`,
         }),
       );
     }
     item.append(
-      element("button", {
-        type: "button",
-        className: "linklike",
-        "data-action": "download",
-        "data-url": attachment.url,
-        "data-name": attachment.name,
-        text: `${attachment.name} (${Math.ceil(attachment.size / 1024)} KB)`,
-      }),
+      element(
+        "button",
+        {
+          type: "button",
+          className: "linklike download",
+          "data-action": "download",
+          "data-url": attachment.url,
+          "data-name": attachment.name,
+        },
+        element("span", { className: "visually-hidden", text: "Download " }),
+        attachment.name,
+        element("span", { className: "size", text: ` (${kilobytes(attachment.size)})` }),
+      ),
     );
     list.append(item);
   }
   return list;
 }
 
+// One toggle button per emoji: pressed when the caller reacted with it.
 function reactionList(reactions) {
   const list = element("ul", { className: "reactions", "aria-label": "Reactions" });
   for (const reaction of reactions) {
     list.append(
-      element("li", {
-        className: reaction.me ? "reaction me" : "reaction",
-        text: `${reaction.emoji} ${reaction.count}`,
-      }),
+      element(
+        "li",
+        {},
+        element("button", {
+          type: "button",
+          className: "reaction",
+          "data-action": "react",
+          "data-emoji": reaction.emoji,
+          "aria-pressed": reaction.me ? "true" : "false",
+          title: reaction.me ? `Take back your ${reaction.emoji}` : `React with ${reaction.emoji}`,
+          text: `${reaction.emoji} ${reaction.count}`,
+        }),
+      ),
     );
   }
   return list;
+}
+
+function reactionPicker(id, reactions) {
+  const picker = element("div", {
+    className: "picker",
+    id,
+    role: "group",
+    "aria-label": "Pick a reaction",
+  });
+  for (const [emoji, name] of REACTION_CHOICES) {
+    const mine = reactions.some((reaction) => reaction.emoji === emoji && reaction.me);
+    picker.append(
+      element("button", {
+        type: "button",
+        "data-action": "react",
+        "data-emoji": emoji,
+        "data-from-picker": true,
+        "aria-pressed": mine ? "true" : "false",
+        "aria-label": `React with ${name}`,
+        title: name,
+        text: emoji,
+      }),
+    );
+  }
+  return picker;
 }
