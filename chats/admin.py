@@ -120,7 +120,7 @@ class ChatAdminForm(forms.ModelForm):
         # chat_update checks it again under the row lock; this turns it into a form error.
         capacity = self.cleaned_data["capacity"]
         if capacity is not None and self.instance.pk is not None:
-            members = self.instance.memberships.count()
+            members = self.instance.member_count
             if capacity < members:
                 raise forms.ValidationError(
                     f"The chat has {members} members; capacity cannot be lower."

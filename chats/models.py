@@ -37,6 +37,9 @@ class Chat(models.Model):
     # key so that chats does not depend on messaging.
     message_count = models.PositiveIntegerField(default=0)
     last_message_id = models.BigIntegerField(null=True, blank=True)
+    # The number of memberships, kept by chats.services under the chat row lock wherever a
+    # membership is created or deleted: the capacity check and the chat body read it.
+    member_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

@@ -43,6 +43,7 @@ CHAT_COLUMNS = (
     "created_by__username",
     "last_activity_at",
     "last_message_id",
+    "member_count",
 )
 MEMBER_COLUMNS = ("id", "user_id", "user__username", "role", "joined_at")
 
@@ -118,10 +119,7 @@ def chat_rows(chats: QuerySet[Chat], *, user_id: int, mine: bool = False) -> Que
     return chats.annotate(
         display_name=display_name(user_id),
         is_private=ExpressionWrapper(~Q(passkey=""), output_field=BooleanField()),
-        member_count=count_subquery(Membership.objects.filter(chat=OuterRef("pk"))),
-    ).values(
-        *CHAT_COLUMNS, "display_name", "is_private", "member_count", "my_role", "my_last_read_id"
-    )
+    ).values(*CHAT_COLUMNS, "display_name", "is_private", "my_role", "my_last_read_id")
 
 
 def chat_body(row: dict) -> dict:

@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 
@@ -43,9 +43,19 @@ def _passkey_matches(given: str | None, expected: str) -> bool:
     return hmac.compare_digest((given or "").encode(), expected.encode())
 
 
+def _member_count_add(chat: Chat, delta: int, **fields) -> None:
+    """Move the chat's member_count by `delta` (and set `fields`), the chat row locked by the
+    caller: every membership created or deleted goes through here or sets the count itself
+    (chat_create, direct_chat_get_or_create), so the count is the rows' (chitchat.invariants)."""
+    Chat.objects.filter(pk=chat.pk).update(member_count=F("member_count") + delta, **fields)
+    chat.member_count += delta
+    for name, value in fields.items():
+        setattr(chat, name, value)
+
+
 def _add_member_locked(*, chat: Chat, user: User, role: str = Membership.Role.MEMBER) -> Membership:
     """Add `user` to a chat whose row the caller holds locked; 409 when it is full."""
-    if chat.capacity is not None and chat.memberships.count() >= chat.capacity:
+    if chat.capacity is not None and chat.member_count >= chat.capacity:
         raise ChatFull()
     if (
         chat.kind == Chat.Kind.GROUP
@@ -60,6 +70,7 @@ def _add_member_locked(*, chat: Chat, user: User, role: str = Membership.Role.ME
     membership = Membership.objects.create(
         chat=chat, user=user, role=role, last_read_message_id=chat.last_message_id
     )
+    _member_count_add(chat, 1)
     events.member_joined(chat_id=chat.pk, user=user, role=str(role))
     return membership
 
@@ -91,6 +102,7 @@ def chat_create(
         passkey=passkey,
         capacity=capacity,
         created_by=creator,
+        member_count=1 + len(users),
     )
     Membership.objects.bulk_create(
         [Membership(chat=chat, user=creator, role=Membership.Role.OWNER)]
@@ -110,7 +122,7 @@ def chat_update(*, chat: Chat, **fields) -> Chat:
         raise TypeError(f"chat_update got unexpected fields: {sorted(unknown)}")
     chat = _locked(chat)
     if fields.get("capacity") is not None:
-        members = chat.memberships.count()
+        members = chat.member_count
         if fields["capacity"] < members:
             raise ValidationError(
                 {"capacity": [f"The chat has {members} members; capacity cannot be lower."]}
@@ -167,6 +179,7 @@ def chat_leave(*, chat: Chat, user: User) -> None:
         return
     role = membership.role
     membership.delete()
+    _member_count_add(chat, -1)
     if role == Membership.Role.OWNER:
         successor = (
             Membership.objects.filter(chat=chat)
@@ -254,8 +267,7 @@ def member_remove(*, chat: Chat, user: User) -> None:
         raise PermissionDenied("The owner cannot be removed.")
     role = membership.role
     membership.delete()
-    chat.invite_code = new_invite_code()
-    chat.save(update_fields=["invite_code"])
+    _member_count_add(chat, -1, invite_code=new_invite_code())
     events.member_left(chat_id=chat.pk, user=user, role=str(role))
 
 
@@ -273,7 +285,9 @@ def direct_chat_get_or_create(*, user: User, other: User) -> tuple[Chat, bool]:
         return existing, False
     try:
         with transaction.atomic():
-            chat = Chat.objects.create(kind=Chat.Kind.DIRECT, direct_key=key, created_by=user)
+            chat = Chat.objects.create(
+                kind=Chat.Kind.DIRECT, direct_key=key, created_by=user, member_count=2
+            )
             Membership.objects.bulk_create(
                 [
                     Membership(chat=chat, user=user, role=Membership.Role.MEMBER),

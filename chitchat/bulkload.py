@@ -3,7 +3,7 @@
 Used by `seed_chitchat` for its size options and by the benchmark's seed (bench/seed.py).
 Rows go in with COPY on PostgreSQL and batched INSERTs elsewhere, ids reserved up front so
 the caller knows them without reading back. Nothing here keeps a counter while loading:
-recount() then sets Chat.message_count, last_message, last_activity_at and
+recount() then sets Chat.message_count, member_count, last_message, last_activity_at and
 Message.like_count from the rows in a few set-based statements, and mark_read() sets read
 markers, so a load always passes chitchat.invariants. Loads too big for per-row index upkeep
 run inside indexes_dropped(), which rebuilds the indexes and foreign keys once at the end.
@@ -149,13 +149,15 @@ def indexes_dropped(models: Sequence[type[Model]], *, rows: int):
 
 
 def recount() -> None:
-    """Every denormalised counter from its rows, in four set-based statements.
+    """Every denormalised counter from its rows, in six set-based statements.
 
     UPDATE ... FROM runs on PostgreSQL and on SQLite (3.33+); a chat gets last_activity_at
     from its newest message, as a send sets it.
     """
     chat, message, like = _table(Chat), _table(Message), _table(Like)
     chat_id, like_message = _col(Message, "chat"), _col(Like, "message")
+    membership, member_chat = _table(Membership), _col(Membership, "chat")
+    member_count = _col(Chat, "member_count")
     statements = [
         f"""UPDATE {chat} SET message_count = s.n, last_message_id = s.newest,
                    last_activity_at = s.newest_at
@@ -169,6 +171,13 @@ def recount() -> None:
         f"""UPDATE {chat} SET message_count = 0, last_message_id = NULL
             WHERE (message_count <> 0 OR last_message_id IS NOT NULL)
               AND NOT EXISTS (SELECT 1 FROM {message} m WHERE m.{chat_id} = {chat}.id)""",  # noqa: S608
+        f"""UPDATE {chat} SET {member_count} = s.n
+            FROM (SELECT {member_chat} AS chat_id, COUNT(*) AS n
+                  FROM {membership} GROUP BY {member_chat}) s
+            WHERE {chat}.id = s.chat_id AND {chat}.{member_count} <> s.n""",  # noqa: S608
+        f"""UPDATE {chat} SET {member_count} = 0
+            WHERE {member_count} <> 0
+              AND NOT EXISTS (SELECT 1 FROM {membership} x WHERE x.{member_chat} = {chat}.id)""",  # noqa: S608
         f"""UPDATE {message} SET like_count = s.n
             FROM (SELECT {like_message} AS message_id, COUNT(*) AS n
                   FROM {like} GROUP BY {like_message}) s

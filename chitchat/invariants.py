@@ -188,6 +188,7 @@ class FlagOf(_Rule):
 
 CHECKS: list[_Rule] = [
     CountOf(Chat, "message_count", Message, "chat"),
+    CountOf(Chat, "member_count", Membership, "chat"),
     NewestOf(Chat, "last_message_id", Message, "chat"),
     NotBefore(Chat, "last_activity_at", Message, "chat"),
     CountOf(Message, "like_count", Like, "message"),

@@ -1,6 +1,7 @@
 """Factories for chats and memberships."""
 
 import factory
+from django.db.models import F
 
 from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
@@ -18,12 +19,21 @@ class ChatFactory(factory.django.DjangoModelFactory):
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
+    """A membership, its chat's member_count bumped as chats.services does."""
+
     class Meta:
         model = Membership
 
     chat = factory.SubFactory(ChatFactory)
     user = factory.SubFactory(UserFactory)
     role = Membership.Role.MEMBER
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        membership = super()._create(model_class, *args, **kwargs)
+        Chat.objects.filter(pk=membership.chat_id).update(member_count=F("member_count") + 1)
+        membership.chat.member_count += 1
+        return membership
 
 
 def group_chat(owner, *, members=(), admins=(), **fields) -> Chat:
@@ -48,3 +58,18 @@ def direct_chat(user_a, user_b) -> Chat:
     MembershipFactory(chat=chat, user=user_a)
     MembershipFactory(chat=chat, user=user_b)
     return chat
+
+
+def members_bulk_add(chat, users, role=Membership.Role.MEMBER) -> None:
+    """Many memberships in one statement (no events), the chat's member_count bumped."""
+    users = list(users)
+    Membership.objects.bulk_create([Membership(chat=chat, user=u, role=role) for u in users])
+    Chat.objects.filter(pk=chat.pk).update(member_count=F("member_count") + len(users))
+    chat.member_count += len(users)
+
+
+def membership_delete(chat, user) -> None:
+    """Delete a membership directly (no events, no hand-over), the chat's member_count kept."""
+    deleted, _ = Membership.objects.filter(chat=chat, user=user).delete()
+    Chat.objects.filter(pk=chat.pk).update(member_count=F("member_count") - deleted)
+    chat.member_count -= deleted

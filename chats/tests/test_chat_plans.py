@@ -8,6 +8,7 @@ from django.db import connection
 from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
 from chats.selectors import chat_list
+from chitchat import bulkload
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -20,6 +21,7 @@ def test_mine_starts_from_the_callers_memberships():
         [Membership(chat=chat, user=other) for chat in chats]
         + [Membership(chat=chat, user=me) for chat in chats[::1000]]
     )
+    bulkload.recount()  # member_count from the rows
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE chats_chat; ANALYZE chats_membership")
     queryset = chat_list(user=me, mine=True).order_by("-last_activity_at", "-id")[:51]

@@ -4,7 +4,7 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from chats.models import Membership
-from chats.tests.factories import direct_chat, group_chat
+from chats.tests.factories import direct_chat, group_chat, members_bulk_add
 from messaging.tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,7 @@ def test_member_list_query_count_is_fixed(client_for, django_assert_num_queries)
     owner = UserFactory()
     chat = group_chat(owner)
     users = UserFactory.create_batch(499)
-    Membership.objects.bulk_create([Membership(chat=chat, user=u) for u in users])
+    members_bulk_add(chat, users)
     client = client_for(owner)
 
     with django_assert_num_queries(2):

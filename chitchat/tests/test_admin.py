@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
-from chats.tests.factories import group_chat
+from chats.tests.factories import MembershipFactory, group_chat
 from chitchat import bulkload
 from messaging.models import Like, Message
 
@@ -313,7 +313,7 @@ def test_chat_capacity_below_members_is_a_form_error(talk, staff_client):
     chat = talk["chat"]
     data = chat_form(chat, ordered_memberships(chat), capacity="2")
     data["capacity"] = "2"
-    Membership.objects.create(chat=chat, user=UserFactory())
+    MembershipFactory(chat=chat, user=UserFactory())
     response = staff_client.post(reverse("admin:chats_chat_change", args=[chat.pk]), data)
     assert response.status_code == 200
     assert "capacity cannot be lower" in response.content.decode()
@@ -326,7 +326,7 @@ def test_inline_role_change_and_removal_go_through_the_services(
 ):
     chat, bob = talk["chat"], talk["bob"]
     carol = UserFactory()
-    Membership.objects.create(chat=chat, user=carol)
+    MembershipFactory(chat=chat, user=carol)
     memberships = ordered_memberships(chat)
     data = chat_form(chat, memberships)
     index = {m.user_id: i for i, m in enumerate(memberships)}

@@ -4,7 +4,7 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from chats.models import Membership
-from chats.tests.factories import group_chat
+from chats.tests.factories import MembershipFactory, group_chat
 from messaging.services import message_send
 
 
@@ -40,4 +40,5 @@ def send():
 
 
 def add_member(chat, user, role=Membership.Role.MEMBER):
-    return Membership.objects.create(chat=chat, user=user, role=role)
+    """A membership made directly (no events), the chat's member_count bumped."""
+    return MembershipFactory(chat=chat, user=user, role=role)

@@ -13,7 +13,7 @@ from django.db import transaction
 from accounts.tests.factories import UserFactory
 from chats import events as chat_events
 from chats.models import Membership
-from chats.tests.factories import group_chat
+from chats.tests.factories import MembershipFactory, group_chat, membership_delete
 from live import events as live_events
 from messaging import events
 from messaging.models import Message
@@ -148,14 +148,14 @@ async def test_chat_deleted_reaches_members_once_then_nothing_more():
 
 
 def join(chat, user, role="member"):
-    Membership.objects.create(chat=chat, user=user, role=role)
+    MembershipFactory(chat=chat, user=user, role=role)
     chat_events.member_joined(chat_id=chat.pk, user=user, role=role)
 
 
 def leave(chat, user):
-    membership = Membership.objects.get(chat=chat, user=user)
-    membership.delete()
-    chat_events.member_left(chat_id=chat.pk, user=user, role=membership.role)
+    role = Membership.objects.get(chat=chat, user=user).role
+    membership_delete(chat, user)
+    chat_events.member_left(chat_id=chat.pk, user=user, role=role)
 
 
 @run_async
@@ -198,7 +198,7 @@ async def test_events_of_the_joining_transaction_reach_the_joiner():
 
     def create_chat_with_first_message():
         chat = group_chat(w.alice)  # no events from the factory
-        Membership.objects.create(chat=chat, user=dave)
+        MembershipFactory(chat=chat, user=dave)
         chat_events.member_joined(chat_id=chat.pk, user=dave, role="member")
         MessageFactory(chat=chat, author=w.alice, body="welcome")  # message.created
         return chat
@@ -330,7 +330,7 @@ async def test_socket_connecting_during_a_join_gets_the_event_once():
     the membership itself, and still delivers member.joined once, not twice."""
     w = await world()
     dave = await sync_to_async(UserFactory)()
-    await sync_to_async(Membership.objects.create)(chat=w.chat, user=dave)
+    await sync_to_async(MembershipFactory)(chat=w.chat, user=dave)
     frame = live_events.event_frame(
         type="member.joined", chat_id=w.chat.pk, data={"user": ref(dave), "role": "member"}
     )

@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from chats.models import Membership
-from chats.tests.factories import group_chat
+from chats.tests.factories import group_chat, membership_delete
 from live import consumers
 from messaging.tests.live_sockets import TIMEOUT, Sockets, receive, run_async
 
@@ -61,7 +61,7 @@ async def test_typing_is_checked_against_the_database():
     chat = await sync_to_async(group_chat)(alice, members=[bob])
     async with Sockets() as sockets:
         alice_socket, bob_socket = await sockets.open(alice), await sockets.open(bob)
-        await sync_to_async(Membership.objects.filter(chat=chat, user=bob).delete)()
+        await sync_to_async(membership_delete)(chat, bob)
         await bob_socket.send_json_to({"type": "typing", "chat_id": chat.pk})
         error = await receive(bob_socket)
         assert (error["type"], error["code"]) == ("error", "not_a_member")

@@ -3,8 +3,7 @@
 import pytest
 
 from accounts.tests.factories import UserFactory
-from chats.models import Membership
-from chats.tests.factories import direct_chat, group_chat
+from chats.tests.factories import direct_chat, group_chat, membership_delete
 from messaging.tests.factories import LikeFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +20,7 @@ def test_mine_lists_own_messages_newest_first_also_in_left_chats(
     first = send(group, alice, "a")
     send(group, bob, "not mine")
     second = send(other, alice, "b")
-    Membership.objects.filter(chat=other, user=alice).delete()  # alice left
+    membership_delete(other, alice)  # alice left
     response = client_for(alice).get("/api/v1/messages/mine/")
     assert response.status_code == 200
     assert ids(response) == [second.pk, first.pk]
