@@ -2,37 +2,33 @@
 per resource that turns such a row into its JSON body.
 
 REST lists and details, live events and admin previews all build bodies here, so adding a
-field is one change in this module (plus the migration). A chat body also carries its
-timeline (`last_message`, `unread_count`), which belongs to messaging, an app above this
-one: messaging fills those two in through CHAT_BODY_EXTENSIONS (registered in its
-AppConfig.ready()), batched over a whole page, as Sentry's serializers batch `get_attrs`.
+field is one change in this module (its name in CHAT_ROW_FIELDS, its line in chat_body; the
+list's raw statement takes its columns from chat_sql_columns), plus the migration. A chat
+body also carries its timeline (`last_message`, `unread_count`), which belongs to messaging,
+an app above this one: messaging fills those two in through CHAT_BODY_EXTENSIONS
+(registered in its AppConfig.ready()), batched over a whole page, as Sentry's serializers
+batch `get_attrs`.
 """
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC
 
+from django.db import connection
 from django.db.models import (
-    BooleanField,
-    Case,
-    CharField,
     Count,
-    ExpressionWrapper,
-    F,
     IntegerField,
-    OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 
+from accounts.models import User
 from chats.models import Chat, Membership
 
-# Columns of a chat row besides its annotations (see chat_rows).
-CHAT_COLUMNS = (
+# The fields of a chat row, in the order of the raw statement's columns (chats.selectors).
+CHAT_ROW_FIELDS = (
     "id",
     "kind",
     "description",
@@ -44,6 +40,10 @@ CHAT_COLUMNS = (
     "last_activity_at",
     "last_message_id",
     "member_count",
+    "display_name",  # the other member's username for a direct chat
+    "is_private",
+    "my_role",  # the caller's membership, or None
+    "my_last_read_id",
 )
 MEMBER_COLUMNS = ("id", "user_id", "user__username", "role", "joined_at")
 
@@ -78,52 +78,41 @@ def count_subquery(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def display_name(user_id: int) -> Case:
-    """The name the user sees: the other member's username for a direct chat."""
-    other_member = (
-        Membership.objects.filter(chat=OuterRef("pk"))
-        .exclude(user_id=user_id)
-        .order_by("id")
-        .values("user__username")[:1]
+def aware(value):
+    """SQLite hands raw statements naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def chat_sql_columns(*, display_name: str) -> str:
+    """CHAT_ROW_FIELDS as a raw SELECT list: the chat's own columns from alias `c`, its
+    creator's username from `cu`, the caller's membership from `x` (outer-joined: NULLs for a
+    non-member), the name the caller sees from the SQL `display_name`. Names from the models."""
+    quote = connection.ops.quote_name
+    chat = {f.attname: quote(f.column) for f in Chat._meta.concrete_fields}
+    member = {f.attname: quote(f.column) for f in Membership._meta.concrete_fields}
+    computed = {
+        "created_by__username": f"cu.{quote(User._meta.get_field('username').column)}",
+        "display_name": display_name,
+        "is_private": f"c.{chat['passkey']} <> ''",
+        "my_role": f"x.{member['role']}",
+        "my_last_read_id": f"x.{member['last_read_message_id']}",
+    }
+    return ", ".join(computed.get(name) or f"c.{chat[name]}" for name in CHAT_ROW_FIELDS)
+
+
+def chat_row_of(values: tuple) -> dict:
+    """A chat row from the values of one row of the chat statement (chats.selectors)."""
+    row = dict(zip(CHAT_ROW_FIELDS, values, strict=True))
+    row["created_at"], row["last_activity_at"] = (
+        aware(row["created_at"]),
+        aware(row["last_activity_at"]),
     )
-    return Case(
-        When(
-            kind=Chat.Kind.DIRECT,
-            then=Coalesce(Subquery(other_member, output_field=CharField()), F("name")),
-        ),
-        default=F("name"),
-        output_field=CharField(),
-    )
-
-
-def chat_rows(chats: QuerySet[Chat], *, user_id: int, mine: bool = False) -> QuerySet:
-    """`chats` as rows for chat_body, seen by `user_id`.
-
-    With `mine` the caller's membership is joined (the queryset must already be narrowed to
-    their memberships with `memberships__user_id=user_id`): role and read marker come from
-    that one join rather than two correlated subqueries per chat.
-    """
-    if mine:
-        chats = chats.annotate(
-            my_role=F("memberships__role"),
-            my_last_read_id=F("memberships__last_read_message_id"),
-        )
-    else:
-        my = Membership.objects.filter(chat=OuterRef("pk"), user_id=user_id)
-        chats = chats.annotate(
-            my_role=Subquery(my.values("role")[:1], output_field=CharField()),
-            my_last_read_id=Subquery(
-                my.values("last_read_message_id")[:1], output_field=IntegerField()
-            ),
-        )
-    return chats.annotate(
-        display_name=display_name(user_id),
-        is_private=ExpressionWrapper(~Q(passkey=""), output_field=BooleanField()),
-    ).values(*CHAT_COLUMNS, "display_name", "is_private", "my_role", "my_last_read_id")
+    return row
 
 
 def chat_body(row: dict) -> dict:
-    """The contract's chat from a chat_rows row, before the extensions fill the timeline."""
+    """The contract's chat from a chat row (chat_row_of), before the extensions fill the
+    timeline."""
     is_member = row["my_role"] is not None
     created_by = None
     # The members of a private group chat are hidden from non-members, its creator too.

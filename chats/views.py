@@ -29,7 +29,7 @@ from chats.permissions import (
     IsStaff,
 )
 from chats.rows import chat_bodies, member_body, member_body_of
-from chats.selectors import chat_list, chat_members, chat_row, chats_with_role
+from chats.selectors import chat_members, chat_page_source, chat_row, chats_with_role
 from chats.serializers import (
     ChatCreateSerializer,
     ChatSerializer,
@@ -41,7 +41,7 @@ from chats.serializers import (
     RoleSerializer,
     UserIdSerializer,
 )
-from chitchat.pagination import IdCursorPagination
+from chitchat.pagination import IdCursorPagination, KeysetCursorPagination
 
 ID_REGEX = r"[0-9]+"
 # Largest value of a 64-bit primary key: a larger number names nothing (404, never a 500).
@@ -58,11 +58,9 @@ TRUE_VALUES = {"true", "1", "yes"}
 FALSE_VALUES = {"false", "0", "no", ""}
 
 
-class ChatCursorPagination(IdCursorPagination):
-    """Newest first by id; the caller's own chats (`mine=true`) by latest activity."""
-
-    def get_ordering(self, request, queryset, view):
-        return view.list_ordering()
+class ChatCursorPagination(KeysetCursorPagination):
+    """Newest first by id; the caller's own chats (`mine=true`) by latest activity (the page
+    source, chats.selectors.chat_page_source, says which)."""
 
 
 class MemberCursorPagination(IdCursorPagination):
@@ -147,18 +145,17 @@ class ChatViewSet(
         return super().get_object()
 
     def get_queryset(self):
-        if self.action != "list":
-            return chats_with_role(self.request.user)
-        return chat_list(
-            user=self.request.user,
-            mine=self.mine(),
-            kind=self.kind(),
-            search=self.request.query_params.get("search", "").strip(),
-        )
+        return chats_with_role(self.request.user)
 
     def list(self, request, *args, **kwargs):
         # One query for the page's rows, one per body extension (messaging's timeline).
-        page = self.paginate_queryset(self.get_queryset())
+        source = chat_page_source(
+            user=request.user,
+            mine=self.mine(),
+            kind=self.kind(),
+            search=request.query_params.get("search", "").strip(),
+        )
+        page = self.paginator.paginate_source(source, request)
         return self.get_paginated_response(chat_bodies(page, user=request.user))
 
     def retrieve(self, request, *args, **kwargs):
@@ -180,9 +177,6 @@ class ChatViewSet(
         if value in FALSE_VALUES:
             return False
         raise ValidationError({"mine": ["Must be true or false."]})
-
-    def list_ordering(self) -> tuple[str, ...]:
-        return ("-last_activity_at", "-id") if self.mine() else ("-id",)
 
     def _chat_response(self, chat: Chat, status_code: int = status.HTTP_200_OK) -> Response:
         """The chat as the caller sees it now."""

@@ -1,5 +1,6 @@
 """GET /chats/: visibility, filters, ordering, pagination, the per-caller fields, query count."""
 
+import base64
 import datetime
 
 import pytest
@@ -321,3 +322,71 @@ def test_detail_query_count_is_fixed(client_for, django_assert_num_queries):
 
     assert response.status_code == 200
     assert response.json()["last_message"]["id"] == chat.last_message_id
+
+
+def _walk(client, params) -> tuple[list[int], dict]:
+    """Every id of a list, page by page through `next`; the last page's body."""
+    page = client.get(URL, params).json()
+    seen = ids_of(page)
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        seen += ids_of(page)
+    return seen, page
+
+
+def ids_of(page: dict) -> list[int]:
+    return [row["id"] for row in page["results"]]
+
+
+@pytest.mark.parametrize("mine", ["true", "false"])
+def test_pages_walk_back_through_previous(client_for, mine):
+    """Ties on the activity time are kept apart by the id: every chat once, either way."""
+    me = UserFactory()
+    chats = [group_chat(me) for _ in range(7)]
+    same = timezone.now()
+    Chat.objects.filter(pk__in=[chat.pk for chat in chats[2:6]]).update(last_activity_at=same)
+    client = client_for(me)
+
+    forward, last = _walk(client, {"mine": mine, "page_size": 2})
+    backward = ids_of(last)
+    page = last
+    while page["previous"]:
+        page = client.get(page["previous"]).json()
+        backward = ids_of(page) + backward
+
+    assert len(forward) == 7 and sorted(forward) == sorted(chat.pk for chat in chats)
+    assert backward == forward
+    assert page["previous"] is None
+
+
+def test_mine_orders_ties_by_id(client_for):
+    me = UserFactory()
+    chats = [group_chat(me) for _ in range(5)]
+    Chat.objects.update(last_activity_at=timezone.now())
+
+    seen, _ = _walk(client_for(me), {"mine": "true", "page_size": 2})
+
+    assert seen == sorted((chat.pk for chat in chats), reverse=True)
+
+
+@pytest.mark.parametrize(
+    "position", ["1", "1.2.3", "x.1", "99999999999999999999.1", "9223372036854775807.1"]
+)
+def test_a_cursor_that_is_no_key_of_the_list_is_404(client_for, position):
+    """`mine=true` keys on (time, id): one number, three, or a time no datetime holds."""
+    encoded = base64.b64encode(f"p={position}".encode()).decode()
+
+    response = client_for(UserFactory()).get(URL, {"mine": "true", "cursor": encoded})
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_page_size_is_capped_at_200(client_for):
+    me = UserFactory()
+    _many_chats(me, count=210)
+
+    page = client_for(me).get(URL, {"page_size": 500}).json()
+
+    assert len(page["results"]) == 200
+    assert page["next"] is not None
