@@ -13,8 +13,9 @@ text for every socket). The socket has no channel-layer channel of its own and n
   from it without a gap, however transactions of different chats interleaved.
 - Resuming, `?since=<pos>`: after attaching, every event after `pos` is read from the log
   (live.log.events_after, page by page) and sent; then the buffered frames after the last
-  replayed position. The replay reaches at least the hub's position at admission (a later
-  read sees everything an earlier one saw), and the buffer holds every frame after it, so
+  replayed position, and the hub skips what it reads later up to that position. The replay
+  reaches at least the hub's position at admission (a later read sees everything an
+  earlier one saw), and the hub's stream has every frame after it, in the same order, so
   nothing is dropped and nothing comes twice. A malformed `since` gets an `invalid_since`
   error frame and close 4400; one older than the retention window `resync_required` and
   close 4410.
@@ -99,6 +100,8 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
     hub = None
     # (position, ASGI message) pairs the hub wrote while the socket connected; None after.
     hub_buffer: list | None = None
+    # The hub skips frames at or before this position (already sent by the replay).
+    hub_skip_to: tuple[int, int] | None = None
 
     # -- hooks --------------------------------------------------------------------------
     def may_type_in(self, user_id: int, chat_id: int) -> bool:
@@ -193,13 +196,15 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
                 return cursor
 
     async def _go_live(self, sent_to: tuple[int, int]) -> None:
-        """Send what the hub buffered after `sent_to`, then let it write directly."""
+        """Send what the hub buffered after `sent_to`, then let it write directly (skipping
+        what it has not read yet but the replay already sent: the replay may be ahead)."""
         while self.hub_buffer:
             pending, self.hub_buffer = self.hub_buffer, []
             for key, message in pending:
                 if key > sent_to:
                     await self.base_send(message)
         # No await between the emptiness check and this: the hub cannot append in between.
+        self.hub_skip_to = sent_to
         self.hub_buffer = None
 
     async def disconnect(self, code):

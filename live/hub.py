@@ -36,14 +36,16 @@ nothing.
 - Attaching a socket: it is admitted between two batches at the hub's cursor, with a buffer;
   what the hub reads next goes into the buffer while the socket accepts and (with `since`)
   replays from the log, then the socket sends the buffered frames after its last replayed
-  position and the hub writes to it directly from then on (live/consumers.py).
+  position and the hub writes to it directly from then on, skipping frames up to that
+  position (the replay may have read further than the hub) (live/consumers.py).
 - Not in the log, so through the channel layer (one group of hubs, `live.hubs`, one channel
   per process): typing (to the chat's local members but its sender) and closing a user's
   sockets (live.events.close_user_sockets). Several processes work together through
   PostgreSQL and Redis only.
 
 A socket object here is the consumer: `hub_user_id`, `hub_buffer` (a list while buffering,
-else None), `base_send(message)` and `hub_close(code)`.
+else None), `hub_skip_to` (a position up to which its replay already sent frames, or None),
+`base_send(message)` and `hub_close(code)`.
 """
 
 import asyncio
@@ -324,6 +326,11 @@ class Hub:
         if socket.hub_buffer is not None:
             socket.hub_buffer.append((key, message))
             return
+        skip = socket.hub_skip_to
+        if skip is not None and key is not None:
+            if key <= skip:  # the socket's replay already sent it
+                return
+            socket.hub_skip_to = None
         try:
             await socket.base_send(message)
         except Exception:  # the client went away; its disconnect detaches it
