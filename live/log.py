@@ -1,5 +1,6 @@
 """The durable event log: frames stored in the transaction that caused them, read back by
-position (`GET /api/v1/events/?since=`, a socket's `?since=`).
+position (`GET /api/v1/events/?since=`, a socket's `?since=`, and each process's live hub,
+live/hub.py, which delivers them to the sockets in this order).
 
 Design: a position that is gap-free across concurrent transactions.
 
