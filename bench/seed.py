@@ -178,8 +178,9 @@ def bulk_insert(password_hash: str, scale: float) -> dict:
             bulkload.write_rows(Message, fields, message_rows())
             log("indexes and foreign keys")
 
-        log("denormalised counters and read markers")
+        log("denormalised counters, read markers, event-log spans")
         bulkload.recount()
+        bulkload.open_spans()  # the members' sockets hear their chats (live/hub.py)
         bulkload.mark_read()
         # The 200-chat user has read all but the last U200_UNREAD messages of each chat.
         bulkload.mark_read(unread=U200_UNREAD, user_ids=[u200])

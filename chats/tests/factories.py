@@ -4,6 +4,7 @@ import factory
 
 from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
+from live import log
 
 
 class ChatFactory(factory.django.DjangoModelFactory):
@@ -18,12 +19,21 @@ class ChatFactory(factory.django.DjangoModelFactory):
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
+    """A membership, with the event-log span a join opens (so the member's sockets and
+    GET /events/ hear the chat from now on), but no event."""
+
     class Meta:
         model = Membership
 
     chat = factory.SubFactory(ChatFactory)
     user = factory.SubFactory(UserFactory)
     role = Membership.Role.MEMBER
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        membership = super()._create(model_class, *args, **kwargs)
+        log.span_open(user_id=membership.user_id, chat_id=membership.chat_id)
+        return membership
 
 
 def group_chat(owner, *, members=(), admins=(), **fields) -> Chat:
