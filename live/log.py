@@ -189,7 +189,10 @@ def current_position() -> str:
             "ORDER BY tx DESC, id DESC LIMIT 1"
         )
         row = cursor.fetchone()
-    return format_pos(tuple(row) if row else START)
+    # Never before the purge horizon: with every readable event purged, START would be a
+    # position the server no longer keeps (410 at once, until something new is written).
+    horizon = PurgeHorizon.objects.values_list("tx", "event_id").first()
+    return format_pos(max(tuple(row) if row else START, tuple(horizon) if horizon else START))
 
 
 def events_after(*, user_id: int, since: tuple[int, int], limit: int) -> tuple[list[str], bool]:
