@@ -31,8 +31,10 @@ nothing.
   its member.joined (closed in that of the member.left), so these reads give every event
   after the cursor exactly the answer events_after gives it.
 - Fast lane: a frame is turned into its text (with `pos`) once per process, and the same
-  ASGI message is written to each socket's send (no channel layer per socket, no JSON per
-  socket, no consumer dispatch).
+  ASGI message is queued for each socket (no channel layer per socket, no JSON per socket,
+  no consumer dispatch). Each socket has its own bounded outbox and writer task, so a
+  client that stops reading holds up no one else: when its outbox is full, it is closed
+  with 1013 and resumes with `since` when it comes back.
 - Attaching a socket: it is admitted between two batches at the hub's cursor, with a buffer;
   what the hub reads next goes into the buffer while the socket accepts and (with `since`)
   replays from the log, then the socket sends the buffered frames after its last replayed
@@ -45,7 +47,7 @@ nothing.
 
 A socket object here is the consumer: `hub_user_id`, `hub_buffer` (a list while buffering,
 else None), `hub_skip_to` (a position up to which its replay already sent frames, or None),
-`base_send(message)` and `hub_close(code)`.
+`base_send(message)` and `hub_close(code)`; the hub adds its outbox and writer task.
 """
 
 import asyncio
@@ -77,6 +79,11 @@ WAITING_BACKOFF = (0.002, 0.004, 0.008, 0.016, 0.032, 0.05)
 # A user's sockets are closed at most this many seconds after the close came, even while the
 # log is held back.
 CLOSE_WAIT = 2.0
+# Frames waiting to be written to one socket. A client that stops reading falls behind alone:
+# the hub queues its frames and goes on with the others; past this many its socket is closed
+# with 1013 (try again later) and the client resumes with `since` (nothing is lost).
+OUTBOX_LIMIT = 1000
+CLOSE_TOO_SLOW = 1013
 # Frames that change who hears a chat (substrings of the stored JSON, checked by parsing).
 MEMBERSHIP_TYPES = ("member.joined", "member.left", "chat.deleted")
 
@@ -139,6 +146,10 @@ class Hub:
         return await future
 
     def detach(self, socket) -> None:
+        writer = getattr(socket, "hub_writer", None)
+        if writer is not None:
+            writer.cancel()
+            socket.hub_writer = None
         user = self.users.get(socket.hub_user_id)
         if user is None or socket not in user.sockets:
             return
@@ -331,10 +342,36 @@ class Hub:
             if key <= skip:  # the socket's replay already sent it
                 return
             socket.hub_skip_to = None
+        outbox = getattr(socket, "hub_outbox", None)
+        if outbox is None:
+            if getattr(socket, "hub_too_slow", False):
+                return  # being closed
+            outbox = socket.hub_outbox = asyncio.Queue(maxsize=OUTBOX_LIMIT)
+            socket.hub_writer = self.loop.create_task(
+                self._write(socket, outbox), name="live-hub-writer"
+            )
         try:
-            await socket.base_send(message)
-        except Exception:  # the client went away; its disconnect detaches it
-            logger.debug("live hub: a send to a closing socket failed", exc_info=True)
+            outbox.put_nowait(message)
+        except asyncio.QueueFull:
+            logger.warning(
+                "live hub: a socket of user %s fell %s frames behind; closing it with %s",
+                socket.hub_user_id,
+                OUTBOX_LIMIT,
+                CLOSE_TOO_SLOW,
+            )
+            socket.hub_too_slow, socket.hub_outbox = True, None
+            self.detach(socket)  # stops its writer: the close is not queued behind frames
+            self.loop.create_task(socket.hub_close(CLOSE_TOO_SLOW), name="live-hub-close")
+
+    @staticmethod
+    async def _write(socket, outbox: asyncio.Queue) -> None:
+        """One socket's writer: its frames in order, at the pace its client reads them."""
+        while True:
+            message = await outbox.get()
+            try:
+                await socket.base_send(message)
+            except Exception:  # the client went away; its disconnect detaches it
+                logger.debug("live hub: a send to a closing socket failed", exc_info=True)
 
     # -- wake-ups from PostgreSQL -------------------------------------------------------
     async def _listen_postgres(self) -> None:

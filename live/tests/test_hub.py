@@ -2,6 +2,7 @@
 is exactly what GET /events/ gives its user, in the same order, with joins and leaves in the
 middle of what the hub reads at once."""
 
+import asyncio
 import random
 
 import orjson
@@ -92,3 +93,38 @@ async def test_random_joins_leaves_and_messages_reach_each_socket_as_the_log_has
             got = [await receive_with_pos(socket_of[user.pk]) for _ in range(len(expected))]
             assert got == expected
         await sockets.assert_quiet(*users)
+
+
+@run_async
+async def test_a_client_that_stops_reading_holds_up_no_one_and_is_closed_with_1013(
+    monkeypatch,
+):
+    """The hub queues each socket's frames in its own outbox: one client that stops reading
+    (its sends never complete) does not stall the others, and is closed with 1013 once it
+    is OUTBOX_LIMIT frames behind, to resume with `since`."""
+    from live import hub as hub_module
+
+    monkeypatch.setattr(hub_module, "OUTBOX_LIMIT", 5)
+    alice = await sync_to_async(UserFactory)(username="alice")
+    bob = await sync_to_async(UserFactory)(username="bob")
+    chat = await sync_to_async(chat_create)(creator=alice, name="general", member_ids=[bob.pk])
+    async with Sockets() as sockets:
+        slow, fine = await sockets.open(alice), await sockets.open(bob)
+        (consumer,) = hub_module.hub().users[alice.pk].sockets
+        stuck = asyncio.Event()  # never set: the client reads nothing more
+        real_send = consumer.base_send
+
+        async def base_send(message):
+            if message["type"] == "websocket.send":
+                await stuck.wait()
+            await real_send(message)
+
+        consumer.base_send = base_send
+        for i in range(12):
+            await sync_to_async(message_send)(chat=chat, author=bob, body=f"m{i}")
+        got = [await receive_with_pos(fine) for _ in range(12)]
+        assert [f["data"]["body"] for f in got] == [f"m{i}" for i in range(12)]
+        closed = await slow.receive_output(timeout=5)
+        assert closed == {"type": "websocket.close", "code": 1013}
+        assert alice.pk not in hub_module.hub().users
+        await sockets.assert_quiet(bob)

@@ -123,8 +123,8 @@ class Sockets:
         """Fail if any open socket of these users got a frame not yet read.
 
         The hub first handles everything committed or relayed so far (hub.settle); then a
-        marker is written to each of the users' sockets the way the hub writes frames, so
-        anything written to a socket before it comes first.
+        marker is written to each of the users' sockets the way the hub writes frames (through
+        the socket's outbox), so anything written to a socket before it comes first.
         """
         found = hub.hub()
         await found.settle()
@@ -134,7 +134,7 @@ class Sockets:
             communicators = [c for c in self._of_user.get(user.pk, []) if not c.future.done()]
             assert len(consumers) == len(communicators), "a socket left the hub"
             for consumer in consumers:
-                await consumer.base_send({"type": "websocket.send", "text": SENTINEL})
+                await found._send(consumer, None, {"type": "websocket.send", "text": SENTINEL})
             for communicator in communicators:
                 assert await receive(communicator) == orjson.loads(SENTINEL)
 
