@@ -59,7 +59,8 @@ def markdown(data: dict) -> str:
             f": {fan.get('sockets_open', 0)} of {fan.get('sockets_requested', 0)} sockets open "
             f"(connected in {fmt(fan.get('connect_seconds'))} s), one chat, "
             f"{fan.get('phases', [{}])[0].get('seconds', '?') if fan.get('phases') else '?'} s "
-            "per phase; `http` = POST through the API, `layer` = bare Channels group_send; "
+            "per phase; `http` = POST through the API, `log` = a bare append to the event log "
+            "(the delivery floor); "
             "latency from send to receipt; lost = not delivered when none has come for 3 s "
             "or 45 s after the last send."
         )

@@ -225,6 +225,10 @@ def scenarios(fx: dict) -> list[dict]:
     chats = fx["chats"]
     sizes = fx["messages_in_chat"]
     send_body = '{"body": "A benchmark message of ordinary length.", "client_id": "{n}"}'
+    send_rich_body = (
+        '{"body": "A reply for @bench0002 of ordinary length.", "client_id": "{n}", '
+        f'"reply_to": {fx["rich_parent"]}}}'
+    )
     login_body = '{"username": "{user}", "password": "' + fx["password"] + '"}'
 
     def sc(name, label, path, tokens, connections=LIST_CONNECTIONS, **extra):
@@ -277,6 +281,14 @@ def scenarios(fx: dict) -> list[dict]:
             body=send_body,
         ),
         sc(
+            "send_rich",
+            "send a reply with a mention (16 clients, 1.1)",
+            messages(chats["rich"]),
+            crowd,
+            method="POST",
+            body=send_rich_body,
+        ),
+        sc(
             "send_64",
             "send a message (64 clients)",
             messages(chats["send"]),
@@ -291,6 +303,12 @@ def scenarios(fx: dict) -> list[dict]:
             messages(chats["small"]),
             crowd,
             chat_messages=sizes["1"],
+        ),
+        sc(
+            "list_rich",
+            "newest 50, rich chat (1.1: replies, reactions, mentions, likes, pins, images)",
+            messages(chats["rich"]),
+            crowd,
         ),
         sc(
             "list_10k",

@@ -10,6 +10,10 @@ database they are the numbers below):
 - chats 5..5+OTHER_CHATS-1: 3,000,000 messages interleaved among them, inserted last.
   The 200-chat user is a member of the first 200 of them, with 10 unread messages in each.
 - the send chat and the fan-out chat: every crowd user, no messages.
+- the rich chat (1.1 features on, seeded last through the services): every crowd user,
+  RICH_MESSAGES messages of which every 3rd is a reply, every 5th mentions a member, every
+  4th is liked by user 1, each has two reactions (one of them user 1's), every 25th is pinned
+  and every 10th carries a small PNG (stored under MEDIA_ROOT).
 
 The denormalised fields the app keeps (Chat.message_count, last_message, last_activity_at,
 Message.like_count) and the read markers are recomputed from the rows by the loader, so the
@@ -41,6 +45,7 @@ MEASURED = {1: 100, 2: 10_000, 3: 100_000, 4: 1_000_000}
 OTHER_MESSAGES = 3_000_000
 U200_CHATS = 200
 U200_UNREAD = 10
+RICH_MESSAGES = 300
 MICRO = timedelta(microseconds=1)
 # Columns written by the loader (the rest take their NULL or are set by bulkload.recount).
 USER_FIELDS = [
@@ -173,8 +178,9 @@ def bulk_insert(password_hash: str, scale: float) -> dict:
             bulkload.write_rows(Message, fields, message_rows())
             log("indexes and foreign keys")
 
-        log("denormalised counters and read markers")
+        log("denormalised counters, read markers, event-log spans")
         bulkload.recount()
+        bulkload.open_spans()  # the members' sockets hear their chats (live/hub.py)
         bulkload.mark_read()
         # The 200-chat user has read all but the last U200_UNREAD messages of each chat.
         bulkload.mark_read(unread=U200_UNREAD, user_ids=[u200])
@@ -204,6 +210,46 @@ def bulk_insert(password_hash: str, scale: float) -> dict:
         "big_catchup_after": big_last - 50,
         "big_messages": measured_sizes[3],
     }
+
+
+def seed_rich(crowd_ids: list[int]) -> dict:
+    """The rich chat, through the services (so every counter and the event log are as the
+    API leaves them): replies, mentions, likes, reactions, pins, attachments."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from accounts.models import User
+    from chats.services import chat_create
+    from messaging.attachments.services import attachment_upload
+    from messaging.services import message_like, message_pin, message_react, message_send
+
+    users = {u.pk: u for u in User.objects.filter(pk__in=crowd_ids)}
+    first, authors = users[crowd_ids[0]], [users[uid] for uid in crowd_ids[:10]]
+    chat = chat_create(creator=first, name="bench rich", member_ids=crowd_ids[1:])
+    png = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 120, 200)).save(png, "PNG")
+    messages = []
+    for n in range(RICH_MESSAGES):
+        author = authors[n % 10]
+        body = f"Rich message {n}" + (f" for @{authors[1].username}" if n % 5 == 0 else "")
+        reply_to = messages[n - 2].pk if n % 3 == 2 else None
+        ids = []
+        if n % 10 == 9:
+            upload = SimpleUploadedFile(f"picture-{n}.png", png.getvalue(), content_type="image/*")
+            ids = [attachment_upload(chat_id=chat.pk, uploader=author, upload=upload).pk]
+        message, _ = message_send(
+            chat=chat, author=author, body=body, reply_to=reply_to, attachment_ids=ids
+        )
+        messages.append(message)
+        message_react(message=message, user=first, emoji="\N{THUMBS UP SIGN}")
+        message_react(message=message, user=authors[2], emoji="\N{HEAVY BLACK HEART}")
+        if n % 4 == 0:
+            message_like(message=message, user=first)
+        if n % 25 == 0:
+            message_pin(message=message, user=first)
+    return {"rich": chat.pk, "rich_parent": messages[-1].pk}
 
 
 def mint_tokens(user_ids: list[int]) -> dict[int, str]:
@@ -241,6 +287,10 @@ def main() -> None:
 
     fixtures = bulk_insert(make_password(PASSWORD), args.scale)
     first, last = fixtures.pop("crowd_ids")
+    log(f"rich chat: {RICH_MESSAGES} messages with replies, mentions, reactions, likes, pins")
+    rich = seed_rich(list(range(first, last + 1)))
+    fixtures["chats"]["rich"] = rich["rich"]
+    fixtures["rich_parent"] = rich["rich_parent"]
     users = [*range(first, last + 1), fixtures["u200"]]
     tokens = mint_tokens(users)
     fixtures["tokens"] = {str(uid): tok for uid, tok in tokens.items()}

@@ -4,9 +4,13 @@
 fan-out chat), waits until each answers a ping, then runs the phases one after the other. For
 each phase it starts a `send` subprocess that sends `rate` messages per second for `seconds`:
 - http:  POST /api/v1/chats/<id>/messages/ through the WSGI server (the real path: service,
-         commit, channel layer, consumer);
-- layer: a bare Channels group_send of a message.created frame to "chat.<id>" (the floor the
-         real path is compared with).
+         event log, commit; the ASGI process's hub reads the log and writes each frame to
+         every socket, live/hub.py);
+- log:   a bare message.created frame appended to the event log in its own transaction
+         (live.log.append_chat_frame), no HTTP and no service: the floor of the delivery path
+         (commit, NOTIFY, the hub's read, the writes to the sockets) the real path is compared
+         with. (Before the hub, this floor was a bare Channels group_send to "chat.<id>";
+         sockets no longer listen to channel-layer groups.)
 Each body carries "fanout <phase> <seq> <unix time at send>", so the receiver computes the
 latency from send to receipt (same machine, same clock). Expected deliveries are
 messages sent x sockets open; lost = expected - delivered once no delivery has come for
@@ -23,7 +27,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -91,24 +94,23 @@ def send_http(args) -> dict:
     }
 
 
-async def send_layer(args) -> dict:
+def send_log(args) -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
-    from channels.layers import get_channel_layer
+    from django.db import transaction
 
-    from live.events import chat_group, event_frame
+    from live.events import event_frame
+    from live.log import append_chat_frame
 
-    layer = get_channel_layer()
     count = int(args.rate * args.seconds)
-    loop = asyncio.get_running_loop()
-    start = loop.time()
+    start = time.monotonic()
     sent = 0
     for seq in range(count):
-        delay = start + seq / args.rate - loop.time()
+        delay = start + seq / args.rate - time.monotonic()
         if delay > 0:
-            await asyncio.sleep(delay)
+            time.sleep(delay)
         sent_at = time.time()
         data = {
             "id": -seq - 1,
@@ -121,11 +123,10 @@ async def send_layer(args) -> dict:
             "client_id": None,
         }
         frame = event_frame(type="message.created", chat_id=args.chat, data=data)
-        # The channel-layer message the app's emitters send (live/events.py).
-        message = {"type": "chat.event", "frame": frame, "id": uuid.uuid4().hex}
-        await layer.group_send(chat_group(args.chat), message)
+        with transaction.atomic():
+            append_chat_frame(frame)
         sent += 1
-    return {"sent": sent, "statuses": {"group_send": sent}}
+    return {"sent": sent, "statuses": {"appended": sent}}
 
 
 # ---------------------------------------------------------------------------
@@ -281,7 +282,7 @@ async def receive(args) -> dict:
     started = time.monotonic()
     sockets, failures = await open_sockets(args.ws, tokens, receiver)
     connect_seconds = time.monotonic() - started
-    # A pong proves the consumer finished its connect (and so subscribed the socket).
+    # A pong proves the consumer finished its connect (and so is attached to the hub).
     for ws in sockets:
         await ws.send('{"type": "ping"}')
     deadline = time.monotonic() + 15
@@ -298,7 +299,7 @@ async def receive(args) -> dict:
         "phases": [],
     }
     if open_count:
-        # At each rate the bare group_send first, then the real path; between phases, wait
+        # At each rate the bare log append first, then the real path; between phases, wait
         # until the sockets are quiet so one phase's backlog does not time the next.
         for mode, rate in [(m, float(r)) for r in args.rates for m in args.modes]:
             cap = time.monotonic() + 30
@@ -326,16 +327,16 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=3)
     parser.add_argument("--drain-max", type=float, default=45)
     parser.add_argument("--rates", type=lambda s: s.split(","), default=["5", "20"])
-    parser.add_argument("--modes", type=lambda s: s.split(","), default=["layer", "http"])
+    parser.add_argument("--modes", type=lambda s: s.split(","), default=["log", "http"])
     # send only
-    parser.add_argument("--mode", choices=["http", "layer"])
+    parser.add_argument("--mode", choices=["http", "log"])
     parser.add_argument("--rate", type=float)
     parser.add_argument("--phase")
     parser.add_argument("--chat", type=int)
     parser.add_argument("--token")
     args = parser.parse_args()
     if args.role == "send":
-        result = send_http(args) if args.mode == "http" else asyncio.run(send_layer(args))
+        result = send_http(args) if args.mode == "http" else send_log(args)
         print(json.dumps(result))
         return
     try:

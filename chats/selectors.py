@@ -50,7 +50,7 @@ def _chats_sql(
 
     `members_only`: the caller's chats, read from their memberships (the (user, chat) index,
     then each chat by primary key); otherwise every chat, newest first down the primary key,
-    the caller's membership outer-joined through the unique (chat, user) index, and only
+    the caller's membership outer-joined through the memberships' chat index, and only
     group chats and the caller's own (direct) chats kept. `kind`: only `%(kind)s` chats.
     `search`: the name the caller sees contains `%(search)s`, as the ORM's `icontains` (the
     database's own operator and cast, the pattern escaped by the caller). `one`: the chat

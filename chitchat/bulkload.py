@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Model
 
 from chats.models import Chat, Membership
+from live.models import Event, MembershipSpan
 from messaging.models import Like, Message
 
 BATCH = 20_000
@@ -189,6 +190,21 @@ def recount() -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+def open_spans() -> int:
+    """An open event-log span for every membership without one, as a join opens it (the
+    member's sockets and GET /events/ hear the chat from the next event on). One statement."""
+    span, event, membership = _table(MembershipSpan), _table(Event), _table(Membership)
+    user, chat = _col(Membership, "user"), _col(Membership, "chat")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {span} (user_id, chat_id, start_id) "  # noqa: S608
+            f"SELECT m.{user}, m.{chat}, (SELECT COALESCE(MAX(id), 0) + 1 FROM {event}) "
+            f"FROM {membership} m WHERE NOT EXISTS (SELECT 1 FROM {span} s "
+            f"WHERE s.user_id = m.{user} AND s.chat_id = m.{chat} AND s.end_id IS NULL)"
+        )
+        return cursor.rowcount
 
 
 def mark_read(

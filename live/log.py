@@ -1,5 +1,6 @@
 """The durable event log: frames stored in the transaction that caused them, read back by
-position (`GET /api/v1/events/?since=`, a socket's `?since=`).
+position (`GET /api/v1/events/?since=`, a socket's `?since=`, and each process's live hub,
+live/hub.py, which delivers them to the sockets in this order).
 
 Design: a position that is gap-free across concurrent transactions.
 
@@ -188,7 +189,10 @@ def current_position() -> str:
             "ORDER BY tx DESC, id DESC LIMIT 1"
         )
         row = cursor.fetchone()
-    return format_pos(tuple(row) if row else START)
+    # Never before the purge horizon: with every readable event purged, START would be a
+    # position the server no longer keeps (410 at once, until something new is written).
+    horizon = PurgeHorizon.objects.values_list("tx", "event_id").first()
+    return format_pos(max(tuple(row) if row else START, tuple(horizon) if horizon else START))
 
 
 def events_after(*, user_id: int, since: tuple[int, int], limit: int) -> tuple[list[str], bool]:
@@ -224,6 +228,62 @@ def last_position(frames: list[str], since: tuple[int, int]) -> tuple[int, int]:
     if not frames:
         return since
     return parse_pos(orjson.loads(frames[-1])["pos"])
+
+
+# -- the live stream (live/hub.py) -------------------------------------------------------
+def stream_after(*, since: tuple[int, int], limit: int) -> tuple[list[tuple], bool]:
+    """Every readable event after `since` (all chats and users), oldest first, at most
+    `limit`: (tx, id, chat_id, user_id, frame JSON without pos) rows; and whether a row after
+    `since` is stored but not readable yet (its transaction id is at or above the watermark:
+    an older transaction still runs, so it will be readable in moments). One statement."""
+    table = Event._meta.db_table
+    after = "(tx, id) > (%s, %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH w AS (SELECT {_sql()['watermark']} AS w) "  # noqa: S608
+            "SELECT * FROM ("
+            f"SELECT 0 AS k, tx, id, chat_id, user_id, frame FROM {table} "
+            f"WHERE tx < (SELECT w FROM w) AND {after} ORDER BY tx, id LIMIT %s) AS readable "
+            "UNION ALL SELECT * FROM ("
+            "SELECT 1 AS k, tx, id, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), "
+            f"CAST(NULL AS TEXT) FROM {table} "
+            f"WHERE tx >= (SELECT w FROM w) AND {after} LIMIT 1) AS waiting "
+            "ORDER BY 1, 2, 3",
+            [*since, limit, *since],
+        )
+        rows = cursor.fetchall()
+    waiting = bool(rows) and rows[-1][0] == 1
+    rows = [row[1:] for row in (rows[:-1] if waiting else rows)]
+    return rows, waiting
+
+
+def spans_live_after(*, user_ids, since: tuple[int, int]) -> list[tuple[int, int, int, int | None]]:
+    """(user_id, chat_id, start_id, end_id) of the users' membership spans that may still
+    cover an event after `since`: open ones, and closed ones whose last event is after it.
+    Within a chat, ids follow positions, so the span test `start_id <= id <= end_id` on the
+    events after `since` is the one events_after makes."""
+    span_table = MembershipSpan._meta.db_table
+    events_table = Event._meta.db_table
+    user_ids = list(user_ids)
+    found = []
+    for first in range(0, len(user_ids), 500):
+        chunk = user_ids[first : first + 500]
+        marks = ", ".join(["%s"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.user_id, s.chat_id, s.start_id, s.end_id FROM {span_table} s "  # noqa: S608
+                f"WHERE s.user_id IN ({marks}) AND (s.end_id IS NULL OR EXISTS ("
+                f"SELECT 1 FROM {events_table} e WHERE e.id = s.end_id "
+                "AND (e.tx, e.id) > (%s, %s)))",
+                [*chunk, *since],
+            )
+            found.extend(cursor.fetchall())
+    return found
+
+
+def with_pos(frame_json: str, key: tuple[int, int]) -> str:
+    """A stored frame's JSON with its `pos` (as events_after returns it)."""
+    return _with_pos(frame_json, key)
 
 
 # -- retention ---------------------------------------------------------------------------

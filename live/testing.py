@@ -4,10 +4,14 @@
         chat_leave(chat=chat, user=bob)
     assert sent.types() == [("chat.7", "member.left")]
 
-Every channel-layer message a service would send after its commit is recorded as
-(group, message) instead of being sent. Combine with pytest-django's
-`django_capture_on_commit_callbacks(execute=True)` when the test runs inside a transaction
-(on-commit callbacks of a test transaction never run by themselves). The `sent_events`
+What each emitter of live.events hands over once its transaction commits is recorded as a
+(label, message) pair: `chat.<id>` with {"type": "chat.event", "frame"} (or "chat.events"
+with "frames") for a chat's events, `user.<id>` with {"type": "user.event", "frame"} for a
+per-user one and {"type": "user.close", "code"} for closing a user's sockets. (Sockets read
+the frames from the event log; these records are what was stored and committed.) Combine
+with pytest-django's `django_capture_on_commit_callbacks(execute=True)` when the test runs
+inside a transaction (on-commit callbacks of a test transaction never run by themselves). The
+`sent_events`
 fixture (root conftest.py) wraps a whole test.
 """
 
@@ -15,17 +19,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from live import events
+from live.models import MembershipSpan
 
 
 class SentEvents(list):
-    """(group, channel-layer message) pairs, in the order they were sent."""
+    """(label, message) pairs, in the order their transactions committed."""
 
     def frames(self, group_prefix: str = "chat.") -> list[tuple[str, str, dict]]:
-        """(group, event type, data) of every client frame sent to groups with that prefix.
-
-        The default, chat groups, counts each event once (the actor's own sockets may get a
-        copy through their `user.<id>` group as well).
-        """
+        """(label, event type, data) of every frame whose label has that prefix (`chat.`:
+        the chats' events; `user.`: per-user events)."""
         found = []
         for group, message in self:
             if not group.startswith(group_prefix):
@@ -72,3 +74,13 @@ def capture_send_event_calls() -> Iterator[SentEvents]:
         yield calls
     finally:
         events._captures.remove(calls)
+
+
+def chats_heard_by(user_id: int) -> set[int]:
+    """Ids of the chats whose next events the user's sockets (and GET /events/) get: those
+    where the user has an open membership span."""
+    return set(
+        MembershipSpan.objects.filter(user_id=user_id, end_id__isnull=True).values_list(
+            "chat_id", flat=True
+        )
+    )

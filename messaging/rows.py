@@ -152,7 +152,12 @@ def message_bodies(rows, *, user_id: int | None) -> list[dict]:
 
 
 def _fill_mentions(rows: list[dict], bodies: list[dict]) -> None:
-    ids = [row["id"] for row in rows if row.get("mention_count")]
+    for row, body in zip(rows, bodies, strict=True):
+        if row.get("mention_bodies") is not None:  # known already (a send)
+            body["mentions"] = row["mention_bodies"]
+    ids = [
+        row["id"] for row in rows if row.get("mention_count") and row.get("mention_bodies") is None
+    ]
     if not ids:
         return
     per_message: dict[int, list[dict]] = defaultdict(list)
@@ -168,20 +173,30 @@ def _fill_mentions(rows: list[dict], bodies: list[dict]) -> None:
             body["mentions"] = per_message[body["id"]]
 
 
-def _fill_reply_to(rows: list[dict], bodies: list[dict]) -> None:
-    parent_ids = {row["reply_to_id"] for row in rows if row.get("reply_to_id")}
-    if not parent_ids:
-        return
-    parents = {
+def reply_previews(parent_ids, *, chat_id: int | None = None) -> dict[int, dict]:
+    """The `reply_to` previews of these messages (of `chat_id` only, if given): one query."""
+    parents = Message.objects.filter(pk__in=parent_ids)
+    if chat_id is not None:
+        parents = parents.filter(chat_id=chat_id)
+    return {
         parent["id"]: {
             "id": parent["id"],
             "author": {"id": parent["author_id"], "username": parent["author__username"]},
             "body": parent["preview"],
         }
-        for parent in Message.objects.filter(pk__in=parent_ids).values(
+        for parent in parents.values(
             "id", "author_id", "author__username", preview=Substr("body", 1, REPLY_PREVIEW_LENGTH)
         )
     }
+
+
+def _fill_reply_to(rows: list[dict], bodies: list[dict]) -> None:
+    parents = {row["reply_to_id"]: row["reply_to_body"] for row in rows if row.get("reply_to_body")}
+    wanted = {row["reply_to_id"] for row in rows if row.get("reply_to_id")} - set(parents)
+    if not wanted and not parents:
+        return
+    if wanted:
+        parents |= reply_previews(wanted)
     for body, row in zip(bodies, rows, strict=True):
         parent_id = row.get("reply_to_id")
         if parent_id:
@@ -227,8 +242,11 @@ def message_row_of(message: Message, *, liked_by_me: bool = False) -> dict:
     row = {column: getattr(message, column) for column in MESSAGE_COLUMNS if "__" not in column}
     row["author__username"] = message.author.username
     row["liked_by_me"] = liked_by_me
-    # Set by message_send from the attachments it claimed (None: read when the body is built).
+    # Set by message_send from what it read under the lock anyway (None: read when the body
+    # is built): the attachments it claimed, the parent's preview, the mentioned members.
     row["attachments"] = getattr(message, "attachment_bodies", None)
+    row["reply_to_body"] = getattr(message, "reply_to_body", None)
+    row["mention_bodies"] = getattr(message, "mention_bodies", None)
     return row
 
 

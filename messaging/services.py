@@ -40,6 +40,7 @@ from messaging.models import (
     Reaction,
     Report,
 )
+from messaging.rows import reply_previews
 
 NOT_A_MEMBER = "You are not a member of this chat."
 
@@ -176,8 +177,10 @@ def message_send(
     was still in flight with a smaller id.
 
     A reply, attachments or an `@name` add their statements, after an explicit membership
-    check (403/404 come before their 400s): the parent is checked and counted, the uploads
-    claimed and the mentions stored under the same lock. `attachment_ids`: the author's
+    check (403/404 come before their 400s): the parent's preview read (and, once stored,
+    its reply_count bumped), the mentioned members looked up and stored, the uploads
+    claimed, all under the same lock; what they read is the body's reply_to, mentions and
+    attachments, so the event and the response need no query more. `attachment_ids`: the author's
     unused uploads to this chat; then `body` may be empty.
     """
     if not attachment_ids and not body.strip():
@@ -189,20 +192,24 @@ def message_send(
     if locked is None:
         raise NotFound()
     kind, username = locked
-    mentioned: list[int] = []
+    mentioned: list[dict] = []
+    parent = None
     if reply_to is not None or attachment_ids or MENTION_RE.search(body):
         if not Membership.objects.filter(chat_id=chat.pk, user_id=author.pk).exists():
             raise _not_a_member(kind)
-        if client_id is not None:
-            existing = _stored(chat_id=chat.pk, author_id=author.pk, client_id=client_id)
-            if existing is not None:
-                return existing, False
         if reply_to is not None:
             # Under the chat lock: the parent cannot be deleted between this check and the
-            # reply_count update (message_delete takes the same lock).
-            if not Message.objects.filter(pk=reply_to, chat_id=chat.pk).exists():
+            # reply_count update (message_delete takes the same lock). Its preview is the
+            # body's `reply_to`.
+            parent = reply_previews([reply_to], chat_id=chat.pk).get(reply_to)
+            if parent is None:
+                # A replay still gets its stored message after the parent was deleted.
+                replayed = client_id and _stored(
+                    chat_id=chat.pk, author_id=author.pk, client_id=client_id
+                )
+                if replayed:
+                    return replayed, False
                 raise ValidationError({"reply_to": ["No such message in this chat."]})
-            Message.objects.filter(pk=reply_to).update(reply_count=F("reply_count") + 1)
         mentioned = _mentioned_members(chat_id=chat.pk, body=body)
     now = timezone.now()
     values = {
@@ -230,7 +237,11 @@ def message_send(
     author.username = username
     message = Message(id=inserted[0], **values)
     message.author = author
-    _mentions_store(message_id=message.pk, user_ids=mentioned)
+    if parent is not None:
+        Message.objects.filter(pk=reply_to).update(reply_count=F("reply_count") + 1)
+        message.reply_to_body = parent
+    _mentions_store(message_id=message.pk, user_ids=[member["id"] for member in mentioned])
+    message.mention_bodies = mentioned
     claimed = attachments_claim(message=message, attachment_ids=attachment_ids or [])
     message.attachment_bodies = [attachment_body(attachment) for attachment in claimed]
     with connection.cursor() as cursor:
@@ -292,7 +303,7 @@ def message_edit(*, message: Message, body: str) -> Message:
     if stored["body"] != body:
         MessageEdit.objects.create(message_id=message.pk, body=stored["body"], replaced_at=now)
     # Mentions are recomputed from the new body (against the members of now).
-    mentioned = _mentioned_members(chat_id=message.chat_id, body=body)
+    mentioned = [member["id"] for member in _mentioned_members(chat_id=message.chat_id, body=body)]
     if stored["mention_count"]:
         Mention.objects.filter(message_id=message.pk).delete()
     _mentions_store(message_id=message.pk, user_ids=mentioned)
@@ -449,9 +460,9 @@ MENTION_RE = re.compile(r"(?<![\w.@+-])@([\w.@+-]{1,150})")
 MENTION_TOKENS_MAX = 200  # distinct @names looked up per body
 
 
-def _mentioned_members(*, chat_id: int, body: str) -> list[int]:
-    """Ids of the chat's current members the body mentions, once each, in order of first
-    appearance (ignoring case). A name followed by punctuation that usernames may contain
+def _mentioned_members(*, chat_id: int, body: str) -> list[dict]:
+    """The chat's current members the body mentions (`{id, username}`), once each, in order
+    of first appearance (ignoring case). A name followed by punctuation that usernames may contain
     (`@ada.`) names `ada` when no member is called `ada.`."""
     tokens: list[list[str]] = []
     for match in MENTION_RE.finditer(body):
@@ -468,13 +479,13 @@ def _mentioned_members(*, chat_id: int, body: str) -> list[int]:
         return []
     names = {name for candidates in tokens for name in candidates}
     members = {
-        row["name"]: row["user_id"]
+        row["name"]: {"id": row["user_id"], "username": row["user__username"]}
         for row in Membership.objects.filter(chat_id=chat_id)
         .annotate(name=Lower("user__username"))
         .filter(name__in=names)
-        .values("name", "user_id")
+        .values("name", "user_id", "user__username")
     }
-    found: list[int] = []
+    found: list[dict] = []
     for candidates in tokens:
         for name in candidates:
             if name in members:

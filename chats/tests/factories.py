@@ -5,6 +5,7 @@ from django.db.models import F
 
 from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
+from live import log
 
 
 class ChatFactory(factory.django.DjangoModelFactory):
@@ -19,7 +20,9 @@ class ChatFactory(factory.django.DjangoModelFactory):
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
-    """A membership, its chat's member_count bumped as chats.services does."""
+    """A membership, its chat's member_count bumped as chats.services does, with the
+    event-log span a join opens (so the member's sockets and GET /events/ hear the chat from
+    now on), but no event."""
 
     class Meta:
         model = Membership
@@ -31,6 +34,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         membership = super()._create(model_class, *args, **kwargs)
+        log.span_open(user_id=membership.user_id, chat_id=membership.chat_id)
         Chat.objects.filter(pk=membership.chat_id).update(member_count=F("member_count") + 1)
         membership.chat.member_count += 1
         return membership
@@ -66,6 +70,15 @@ def members_bulk_add(chat, users, role=Membership.Role.MEMBER) -> None:
     Membership.objects.bulk_create([Membership(chat=chat, user=u, role=role) for u in users])
     Chat.objects.filter(pk=chat.pk).update(member_count=F("member_count") + len(users))
     chat.member_count += len(users)
+
+
+def membership_bare(chat, user, role=Membership.Role.MEMBER) -> Membership:
+    """A membership made directly, without the event-log span (for a test that sends its
+    member.joined itself, which opens it), the chat's member_count bumped."""
+    membership = Membership.objects.create(chat=chat, user=user, role=role)
+    Chat.objects.filter(pk=chat.pk).update(member_count=F("member_count") + 1)
+    chat.member_count += 1
+    return membership
 
 
 def membership_delete(chat, user) -> None:

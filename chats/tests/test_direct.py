@@ -5,6 +5,7 @@ import pytest
 from accounts.tests.factories import UserFactory
 from chats import services
 from chats.models import Chat
+from live.testing import chats_heard_by
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +32,7 @@ def test_creates_direct_chat(client_for, sent_events, django_capture_on_commit_c
     assert set(chat.memberships.values_list("user_id", flat=True)) == {me.pk, other.pk}
     joined = sorted(d["user"]["id"] for _, t, d in sent_events.frames() if t == "member.joined")
     assert joined == sorted([me.pk, other.pk])
-    subscribed = {g for g, m in sent_events if m["type"] == "chat.subscribe"}
-    assert subscribed == {f"user.{me.pk}", f"user.{other.pk}"}
+    assert chat.pk in chats_heard_by(me.pk) & chats_heard_by(other.pk)
 
 
 def test_existing_direct_chat_is_200_from_either_side(client_for):

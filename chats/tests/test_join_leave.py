@@ -5,6 +5,7 @@ import pytest
 from accounts.tests.factories import UserFactory
 from chats.models import Chat, Membership
 from chats.tests.factories import direct_chat, group_chat
+from live.testing import chats_heard_by
 from messaging.models import Message
 from messaging.tests.factories import MessageFactory
 
@@ -43,8 +44,7 @@ def test_join_public_chat(client_for, sent_events, django_capture_on_commit_call
             {"user": {"id": me.pk, "username": me.username}, "role": "member"},
         )
     ]
-    subscribe = [m for g, m in sent_events if g == f"user.{me.pk}"]
-    assert subscribe[0]["type"] == "chat.subscribe" and subscribe[0]["chat_id"] == chat.pk
+    assert chat.pk in chats_heard_by(me.pk)  # her sockets hear the chat from now on
 
 
 def test_join_marks_messages_read_after_the_newest_was_deleted(client_for):
@@ -188,10 +188,7 @@ def test_member_leaves(client_for, sent_events, django_capture_on_commit_callbac
     assert role_of(chat, me) is None
     left = {"user": {"id": me.pk, "username": me.username}, "role": "member"}
     assert sent_events.frames() == [(f"chat.{chat.pk}", "member.left", left)]
-    [(group, msg)] = [(g, m) for g, m in sent_events if g.startswith("user.")]
-    assert group == f"user.{me.pk}"
-    assert msg["type"] == "chat.unsubscribe"
-    assert msg["frame"]["type"] == "member.left"
+    assert chat.pk not in chats_heard_by(me.pk)  # member.left was the last she hears
 
 
 def test_leaving_when_not_a_member_is_204(

@@ -275,3 +275,21 @@ def test_a_batch_of_events_is_stored_one_row_each_in_order(people):
     frames, _ = all_events(people.alice_api, start)
     assert [(f["type"], f["data"]["id"]) for f in frames] == [("message.deleted", pk) for pk in ids]
     assert len({f["pos"] for f in frames}) == 4
+
+
+def test_after_everything_was_purged_the_current_position_is_still_kept(people, settings):
+    """With every event purged, the position handed out is the purge horizon, not the
+    start: a client that takes it goes on reading rather than getting 410 at once."""
+    settings.EVENT_RETENTION_DAYS = 7
+    chat = create_chat(people.alice_api)
+    say(people.alice_api, chat, "old")
+    Event.objects.update(created_at=timezone.now() - timedelta(days=8))
+    call_command("purge_events")
+    assert not Event.objects.exists()
+    current = events(people.alice_api)
+    assert current["events"] == [] and current["pos"] != "0_0"
+    response = people.alice_api.get("/api/v1/events/", {"since": current["pos"]})
+    assert response.status_code == 200, response.json()
+    say(people.alice_api, chat, "new")
+    after = events(people.alice_api, current["pos"])["events"]
+    assert [f["data"]["body"] for f in after] == ["new"]

@@ -4,7 +4,8 @@ The tests are plain sync functions whose body runs in an event loop through `run
 (asgiref's async_to_sync), so no pytest async plugin is needed. Inside it, code wrapped in
 sync_to_async runs back on the test's own thread with its database connection, and a
 service's on-commit send lands on that same loop, in the in-memory channel layer the
-sockets listen to (conftest forces it; `get_channel_layer()` caches one instance per test).
+sockets' hub listens to (conftest forces it; `get_channel_layer()` caches one instance per
+test). The hub of that loop (live/hub.py) is woken on commit and stops with the loop.
 """
 
 import functools
@@ -13,16 +14,15 @@ from urllib.parse import unquote, urlsplit
 import orjson
 from asgiref.sync import async_to_sync, sync_to_async
 from asgiref.testing import ApplicationCommunicator
-from channels.layers import get_channel_layer
 from django.db import transaction
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chitchat.asgi import application
-from live import events
+from live import hub
 
 # Seconds to wait for an expected frame before failing (never reached when things work).
 TIMEOUT = 5
-SENTINEL = {"type": "test.sentinel", "chat_id": 0, "data": {}}
+SENTINEL = '{"type": "test.sentinel", "chat_id": 0, "data": {}}'
 
 
 class WebsocketCommunicator(ApplicationCommunicator):
@@ -122,17 +122,26 @@ class Sockets:
     async def assert_quiet(self, *users) -> None:
         """Fail if any open socket of these users got a frame not yet read.
 
-        A marker (an event of chat 0, which does not exist) goes through each user's own
-        group; the channel layer delivers one socket's messages in order and the consumer
-        handles them one at a time, so anything sent to a socket before it would come first.
+        The hub first handles everything committed or relayed so far (hub.settle); then a
+        marker is written to each of the users' sockets the way the hub writes frames (through
+        the socket's outbox), so anything written to a socket before it comes first.
         """
-        layer = get_channel_layer()
+        found = hub.hub()
+        await found.settle()
         for user in users:
-            group = events.user_group(user.pk)
-            await layer.group_send(group, {"type": "chat.subscribe", "chat_id": 0})
-            await layer.group_send(group, {"type": "chat.event", "frame": SENTINEL})
-            for communicator in self._of_user.get(user.pk, []):
-                assert await receive(communicator) == SENTINEL
+            local = found.users.get(user.pk)
+            consumers = list(local.sockets) if local is not None else []
+            communicators = [c for c in self._of_user.get(user.pk, []) if not c.future.done()]
+            assert len(consumers) == len(communicators), "a socket left the hub"
+            for consumer in consumers:
+                await found._send(consumer, None, {"type": "websocket.send", "text": SENTINEL})
+            for communicator in communicators:
+                assert await receive(communicator) == orjson.loads(SENTINEL)
+
+
+async def settle() -> None:
+    """Wait until this loop's hub has delivered everything committed so far."""
+    await hub.hub().settle()
 
 
 async def receive(communicator) -> dict:

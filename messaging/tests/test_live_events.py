@@ -1,20 +1,19 @@
 """Live events as sockets see them, with the emitters of messaging.events called directly.
 
 Each event type of the contract reaches the chat's members and no one else; joining and
-leaving take effect on open sockets; frames that reach a socket two ways arrive once; a
-rolled-back transaction sends nothing. (test_live_api.py drives the same through the API.)
+leaving take effect on open sockets; a rolled-back transaction sends nothing.
+(test_live_api.py drives the same through the API; live/tests/test_hub*.py the ordering,
+the wait for the commit and several processes.)
 """
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from accounts.tests.factories import UserFactory
 from chats import events as chat_events
 from chats.models import Membership
-from chats.tests.factories import MembershipFactory, group_chat, membership_delete
-from live import events as live_events
+from chats.tests.factories import group_chat, membership_bare, membership_delete
 from messaging import events
 from messaging.models import Message
 from messaging.rows import message_event_body
@@ -148,7 +147,7 @@ async def test_chat_deleted_reaches_members_once_then_nothing_more():
 
 
 def join(chat, user, role="member"):
-    MembershipFactory(chat=chat, user=user, role=role)
+    membership_bare(chat, user, role)
     chat_events.member_joined(chat_id=chat.pk, user=user, role=role)
 
 
@@ -198,7 +197,7 @@ async def test_events_of_the_joining_transaction_reach_the_joiner():
 
     def create_chat_with_first_message():
         chat = group_chat(w.alice)  # no events from the factory
-        MembershipFactory(chat=chat, user=dave)
+        membership_bare(chat, dave)
         chat_events.member_joined(chat_id=chat.pk, user=dave, role="member")
         MessageFactory(chat=chat, author=w.alice, body="welcome")  # message.created
         return chat
@@ -272,83 +271,6 @@ async def test_rejoin_after_leave():
         await sockets.assert_quiet(w.bob)
 
 
-# --- both arrival orders of a frame that comes two ways ------------------------------------
-async def send(group, message):
-    await get_channel_layer().group_send(group, message)
-
-
-@pytest.mark.parametrize("unsubscribe_first", [True, False])
-@run_async
-async def test_member_left_once_whatever_the_order(unsubscribe_first):
-    """With several Redis shards the user-group and chat-group copies may arrive either way."""
-    w = await world()
-    frame = live_events.event_frame(
-        type="member.left", chat_id=w.chat.pk, data={"user": ref(w.bob), "role": "member"}
-    )
-    unsubscribe = {"type": "chat.unsubscribe", "chat_id": w.chat.pk, "frame": frame, "id": "e1"}
-    chat_copy = {"type": "chat.event", "frame": frame, "id": "e1"}
-    sends = [
-        (live_events.user_group(w.bob.pk), unsubscribe),
-        (live_events.chat_group(w.chat.pk), chat_copy),
-    ]
-    if not unsubscribe_first:
-        sends.reverse()
-    async with Sockets() as sockets:
-        await open_all(sockets, w)
-        for group, message in sends:
-            await send(group, message)
-        await send(
-            live_events.chat_group(w.chat.pk), {"type": "chat.event", "frame": {**frame, "x": 1}}
-        )
-        assert await receive(sockets.bob) == frame
-        await sockets.assert_quiet(w.bob)
-        assert await receive(sockets.alice) == frame
-        assert await receive(sockets.alice) == {**frame, "x": 1}
-
-
-@pytest.mark.parametrize("unsubscribe_first", [True, False])
-@run_async
-async def test_chat_deleted_once_whatever_the_order(unsubscribe_first):
-    w = await world()
-    frame = live_events.event_frame(type="chat.deleted", chat_id=w.chat.pk, data={"id": w.chat.pk})
-    unsubscribe = {"type": "chat.unsubscribe", "chat_id": w.chat.pk, "frame": frame, "id": "e2"}
-    chat_copy = {"type": "chat.event", "frame": frame, "id": "e2"}
-    async with Sockets() as sockets:
-        await open_all(sockets, w)
-        if unsubscribe_first:
-            await send(live_events.user_group(w.bob.pk), unsubscribe)
-        await send(live_events.chat_group(w.chat.pk), chat_copy)
-        if not unsubscribe_first:
-            await send(live_events.user_group(w.bob.pk), unsubscribe)
-        assert await receive(sockets.bob) == frame
-        await sockets.assert_quiet(w.bob)
-
-
-@run_async
-async def test_socket_connecting_during_a_join_gets_the_event_once():
-    """Connected after the join committed but before its events were sent: the socket read
-    the membership itself, and still delivers member.joined once, not twice."""
-    w = await world()
-    dave = await sync_to_async(UserFactory)()
-    await sync_to_async(MembershipFactory)(chat=w.chat, user=dave)
-    frame = live_events.event_frame(
-        type="member.joined", chat_id=w.chat.pk, data={"user": ref(dave), "role": "member"}
-    )
-    async with Sockets() as sockets:
-        dave_socket = await sockets.open(dave)  # already in chat.<id> from its own query
-        await send(
-            live_events.user_group(dave.pk), {"type": "chat.subscribe", "chat_id": w.chat.pk}
-        )
-        await send(
-            live_events.chat_group(w.chat.pk), {"type": "chat.event", "frame": frame, "id": "e3"}
-        )
-        await send(
-            live_events.user_group(dave.pk), {"type": "chat.event", "frame": frame, "id": "e3"}
-        )
-        assert await receive(dave_socket) == frame
-        await sockets.assert_quiet(dave)
-
-
 # --- transactions ---------------------------------------------------------------------------
 @run_async
 async def test_rolled_back_transaction_sends_nothing():
@@ -384,22 +306,3 @@ async def test_rolled_back_transaction_sends_nothing():
         await sockets.assert_quiet(w.bob)
         assert (await receive(sockets.alice))["type"] == "message.deleted"
         await sockets.assert_quiet(w.alice)
-
-
-@run_async
-async def test_events_wait_for_the_commit():
-    w = await world()
-    async with Sockets() as sockets:
-        await open_all(sockets, w)
-
-        def emit_then_check_nothing_sent():
-            with transaction.atomic():
-                events.message_created(w.message)
-                # Still inside the transaction: nothing may have been sent.
-                assert get_channel_layer().channels[sockets.alice_channel].qsize() == 0
-
-        sockets.alice_channel = next(
-            channel for channel in get_channel_layer().groups[live_events.user_group(w.alice.pk)]
-        )
-        await sync_to_async(emit_then_check_nothing_sent)()
-        assert (await receive(sockets.alice))["type"] == "message.created"

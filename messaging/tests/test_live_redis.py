@@ -83,15 +83,24 @@ def test_requests_succeed_when_redis_is_down(settings, client_for, caplog):
         response = run_bounded(lambda: bobs.post(f"/api/v1/chats/{chat.pk}/leave/", format="json"))
         assert response.status_code == 204
         assert not Membership.objects.filter(chat=chat, user=bob).exists()
+        # Chat events never touch Redis (sockets read them from the event log).
+        assert not [r for r in caplog.records if r.getMessage().startswith("live event lost")]
+
+        # Closing a user's sockets goes through the channel layer: lost, and logged.
+        def deactivate():
+            bob.is_active = False
+            bob.save(update_fields=["is_active"])
+
+        run_bounded(deactivate)
 
     lost = [r for r in caplog.records if r.getMessage().startswith("live event lost")]
-    assert lost  # each lost event is logged
+    assert lost
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_redis_that_never_answers_does_not_hold_requests(settings, client_for):
-    """A Redis that accepts connections and then says nothing: sends give up after
-    LIVE_EVENT_SEND_TIMEOUT and the request completes."""
+    """A Redis that accepts connections and then says nothing: chat events do not use it,
+    and closing sockets gives up after LIVE_EVENT_SEND_TIMEOUT."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)  # the kernel completes handshakes; nothing ever reads or answers
@@ -103,6 +112,9 @@ def test_a_redis_that_never_answers_does_not_hold_requests(settings, client_for)
         response = run_bounded(
             lambda: client.post(f"/api/v1/chats/{chat.pk}/messages/", {"body": "hi"}, format="json")
         )
+        # Closing the user's sockets is sent through the layer: it gives up, the save stands.
+        alice.is_active = False
+        run_bounded(lambda: alice.save(update_fields=["is_active"]))
     assert response.status_code == 201
     assert Message.objects.filter(chat=chat).count() == 1
 

@@ -7,8 +7,8 @@ from asgiref.sync import sync_to_async
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.tests.factories import UserFactory
-from chats.consumers import ChatEventsConsumer
 from chats.tests.factories import group_chat
+from live import log
 from messaging.tests.live_sockets import (
     TIMEOUT,
     Sockets,
@@ -190,10 +190,11 @@ async def test_garbage_frames_get_an_error_and_never_close_the_socket():
 async def test_socket_closes_with_try_again_later_when_subscribing_fails(monkeypatch):
     user = await sync_to_async(UserFactory)()
 
-    def database_down(self, user_id):
+    def database_down(**kwargs):
         raise ConnectionError("database down")
 
-    monkeypatch.setattr(ChatEventsConsumer, "subscriptions", database_down)
+    # The hub reads the user's memberships (spans) when their first socket attaches.
+    monkeypatch.setattr(log, "spans_live_after", database_down)
     async with Sockets() as sockets:
         communicator = await sockets.raw(f"?token={token_for(user)}")
         assert await communicator.receive_output(timeout=TIMEOUT) == {

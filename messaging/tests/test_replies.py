@@ -152,3 +152,49 @@ def test_replies_members_only(client_for, group, alice, bob, carol, send):
     assert client_for(carol).get(replies_url(dm.pk)).status_code == 404
     add_member(group, carol)
     assert client_for(carol).get(replies_url(parent.pk)).json()["results"] == []
+
+
+def test_reply_with_a_mention_is_sent_in_a_fixed_number_of_queries(
+    client_for,
+    group,
+    alice,
+    bob,
+    send,
+    sent_events,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    """What the send reads under the lock (the parent's preview, the mentioned members) is
+    the body's reply_to and mentions: neither the event nor the response reads them again."""
+    parent = send(group, alice, "the question")
+    client = client_for(bob)
+    assert client.get("/api/v1/users/me/").status_code == 200  # the token's mark cached
+    # Savepoint, lock, membership, parent preview, mentioned members, insert, parent's
+    # reply_count, mention row, chat counters, event log, release.
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(11):
+        response = client.post(
+            send_url(group.pk),
+            {"body": "@Alice here", "reply_to": parent.pk, "client_id": "r-1"},
+            format="json",
+        )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["reply_to"] == {
+        "id": parent.pk,
+        "author": {"id": alice.pk, "username": "alice"},
+        "body": "the question",
+    }
+    assert body["mentions"] == [{"id": alice.pk, "username": "alice"}]
+    (frame,) = sent_events.of_type("message.created")
+    assert frame["data"]["reply_to"] == body["reply_to"]
+    assert frame["data"]["mentions"] == body["mentions"]
+    # The stored message reads back the same; a replay changes no count.
+    replay = client.post(
+        send_url(group.pk),
+        {"body": "@Alice here", "reply_to": parent.pk, "client_id": "r-1"},
+        format="json",
+    )
+    assert replay.status_code == 200
+    assert replay.json() == client.get(f"/api/v1/messages/{body['id']}/").json()
+    assert client.get(f"/api/v1/messages/{parent.pk}/").json()["reply_count"] == 1
+    assert check_invariants() == []

@@ -233,9 +233,9 @@ class Command(BaseCommand):
 
 @contextmanager
 def _live_events_muted():
-    """The services' live events are not sent while seeding: nobody watches a database being
-    filled, and the thousands of sends (one per member group and event) would take most of
-    the time. Without a channel layer the services' on-commit sends return at once."""
+    """Nothing goes through the channel layer while seeding (the services' events go to the
+    event log only; sockets read them from there, live/hub.py): without a channel layer any
+    on-commit send returns at once."""
     with override_settings(CHANNEL_LAYERS={}):
         yield
 
