@@ -16,7 +16,6 @@ row, and a page of plain messages is one query.
 
 import functools
 from collections import defaultdict
-from datetime import UTC
 
 from django.db import connection
 from django.db.models import (
@@ -34,7 +33,7 @@ from django.db.models.functions import Substr
 
 from accounts.models import User
 from chats.models import Membership
-from chats.rows import iso_datetime
+from chats.rows import aware, iso_datetime
 from messaging.attachments.rows import attachments_by_message
 from messaging.models import Like, Mention, Message, Reaction
 
@@ -80,11 +79,6 @@ def message_sql_liked_by_me(*, message: str = "m", user_param: str = "%(user_id)
         f"WHERE l.{like.get_field('message').column} = {message}.{m['id']} "
         f"AND l.{like.get_field('user').column} = {user_param}) ELSE 1 = 0 END"
     )
-
-
-def aware(value):
-    """SQLite hands raw statements naive datetimes (stored in UTC); PostgreSQL aware ones."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def message_rows(messages: QuerySet[Message], *extra: str, user_id: int) -> QuerySet:
