@@ -86,17 +86,19 @@ def _newest_message_id(chat_id: int) -> int | None:
 
 class _SendStatements:
     """The send's hot statements, written once from the models' table and column names and
-    run on both databases (built on first use: the connection's quoting and locking clause).
+    run on both databases (built on first use: the connection's quoting and id sequence).
 
-    - `lock`: the chat row, locked (FOR UPDATE where the database has it; SQLite's
-      IMMEDIATE transactions already hold the one write lock), with its kind and the
-      author's username (for the body, without loading a token's lazy user).
-    - `insert`: the message, as an INSERT ... SELECT from the author's membership row, so it
-      stores nothing for a non-member. It starts after the lock is held, so it sees every
-      leave and kick committed before (a statement that waited for the lock would not: see
-      _lock_chat_as_member). A `client_id` already used by the author here conflicts on
-      the partial unique index and inserts nothing either.
-    - `counters`: the chat's message_count, last_message_id and last_activity_at.
+    - `lock`: an UPDATE of the chat row, which locks it and, in the same statement, counts
+      the message, stamps last_activity_at and draws the new message's id from the
+      messages' sequence into last_message_id (so ids are drawn in the chat's lock order);
+      it returns the chat's kind, that id and the author's username (for the body, without
+      loading a token's lazy user). If the message is then not stored, the transaction
+      rolls back and the counters with it.
+    - `insert`: the message with that id, as an INSERT ... SELECT from the author's
+      membership row, so it stores nothing for a non-member. It starts after the lock is
+      held, so it sees every leave and kick committed before (a statement that waited for
+      the lock would not: see _lock_chat_as_member). A `client_id` already used by the
+      author here conflicts on the partial unique index and inserts nothing either.
     """
 
     def __init__(self) -> None:
@@ -107,14 +109,14 @@ class _SendStatements:
         def col(meta, name: str) -> str:
             return q(meta.get_field(name).column)
 
-        self.fields = [f for f in message.concrete_fields if not f.primary_key]
-        for_update = (
-            connection.ops.for_update_sql() if connection.features.has_select_for_update else ""
-        )
+        self.fields = list(message.concrete_fields)  # the id first
+        count, last = col(chat, "message_count"), col(chat, "last_message_id")
         self.lock = (
-            f"SELECT {col(chat, 'kind')}, (SELECT {col(user, 'username')} FROM {q(user.db_table)} "  # noqa: S608
-            f"WHERE {col(user, 'id')} = %s) FROM {q(chat.db_table)} WHERE {col(chat, 'id')} = %s "
-            f"{for_update}"
+            f"UPDATE {q(chat.db_table)} SET {count} = {count} + 1, "  # noqa: S608
+            f"{col(chat, 'last_activity_at')} = %s, {last} = {_next_id_sql(message)} "
+            f"WHERE {col(chat, 'id')} = %s RETURNING {col(chat, 'kind')}, {last}, "
+            f"(SELECT {col(user, 'username')} FROM {q(user.db_table)} "
+            f"WHERE {col(user, 'id')} = %s)"
         )
         columns = ", ".join(q(f.column) for f in self.fields)
         placeholders = ", ".join("%s" for _ in self.fields)
@@ -126,11 +128,6 @@ class _SendStatements:
             f"ON CONFLICT ({', '.join(unique)}) WHERE {col(message, 'client_id')} IS NOT NULL "
             f"DO NOTHING RETURNING {col(message, 'id')}"
         )
-        count, last = col(chat, "message_count"), col(chat, "last_message_id")
-        self.counters = (
-            f"UPDATE {q(chat.db_table)} SET {count} = {count} + 1, {last} = %s, "  # noqa: S608
-            f"{col(chat, 'last_activity_at')} = %s WHERE {col(chat, 'id')} = %s"
-        )
 
     def insert_params(self, values: dict) -> list:
         """The INSERT's values in column order: `values` by attname, else the field's default."""
@@ -141,6 +138,16 @@ class _SendStatements:
             )
             for field in self.fields
         ]
+
+
+def _next_id_sql(meta) -> str:
+    """The next value of a table's id sequence, drawn in SQL: where the databases differ.
+    PostgreSQL: the identity column's sequence. SQLite: the AUTOINCREMENT counter (it only
+    ever grows, and the write lock is held: one writer)."""
+    table, column = meta.db_table, meta.pk.column
+    if connection.vendor == "postgresql":
+        return f"nextval(pg_get_serial_sequence('{table}', '{column}'))"
+    return f"(SELECT COALESCE(MAX(seq), 0) + 1 FROM sqlite_sequence WHERE name = '{table}')"  # noqa: S608
 
 
 _send_statements: dict[str, _SendStatements] = {}
@@ -157,7 +164,13 @@ def _not_a_member(kind: str) -> APIException:
     return NotFound() if kind == Chat.Kind.DIRECT else PermissionDenied(NOT_A_MEMBER)
 
 
-@transaction.atomic
+class _Replay(Exception):
+    """The author already sent this client_id here: roll the send back, answer with it."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+
+
 def message_send(
     *,
     chat: Chat,
@@ -169,51 +182,77 @@ def message_send(
 ) -> tuple[Message, bool]:
     """Store a message; return (message, created). Idempotent on (author, chat, client_id).
 
-    A plain message is four statements (see _SendStatements): lock the chat, insert the
-    message if the author is a member, bump the chat's counters, and the event-log row. Only
-    `chat.pk` is read: the view passes the id from the path, and 404/403 are decided here.
-    The chat row stays locked from the insert to the commit, so two messages of one chat
-    never commit out of id order: a reader polling `?after=<last id>` cannot skip one that
-    was still in flight with a smaller id.
+    A plain message is three statements (see _SendStatements): lock the chat (counting the
+    message and drawing its id), insert the message if the author is a member, and the
+    event-log row. Only `chat.pk` is read: the view passes the id from the path, and 404/403
+    are decided here. The chat row stays locked from the id's draw to the commit, so two
+    messages of one chat never commit out of id order: a reader polling `?after=<last id>`
+    cannot skip one that was still in flight with a smaller id.
 
     A reply, attachments or an `@name` add their statements, after an explicit membership
     check (403/404 come before their 400s): the parent's preview read (and, once stored,
     its reply_count bumped), the mentioned members looked up and stored, the uploads
     claimed, all under the same lock; what they read is the body's reply_to, mentions and
-    attachments, so the event and the response need no query more. `attachment_ids`: the author's
-    unused uploads to this chat; then `body` may be empty.
+    attachments, so the event and the response need no query more. `attachment_ids`: the
+    author's unused uploads to this chat; then `body` may be empty.
     """
+    try:
+        return _message_send(
+            chat_id=chat.pk,
+            author=author,
+            body=body,
+            client_id=client_id,
+            reply_to=reply_to,
+            attachment_ids=attachment_ids,
+        )
+    except _Replay as replay:
+        return replay.message, False
+
+
+@transaction.atomic
+def _message_send(
+    *,
+    chat_id: int,
+    author: User,
+    body: str,
+    client_id: str | None,
+    reply_to: int | None,
+    attachment_ids: list[int] | None,
+) -> tuple[Message, bool]:
+    """message_send's transaction: every way out but success rolls it back (a replay too)."""
     if not attachment_ids and not body.strip():
         raise ValidationError({"body": ["This field may not be blank."]})
     sql = _statements()
+    now = timezone.now()
+    stamp = Chat._meta.get_field("last_activity_at").get_db_prep_save(now, connection)
     with connection.cursor() as cursor:
-        cursor.execute(sql.lock, [author.pk, chat.pk])
+        cursor.execute(sql.lock, [stamp, chat_id, author.pk])
         locked = cursor.fetchone()
     if locked is None:
         raise NotFound()
-    kind, username = locked
+    kind, message_id, username = locked
     mentioned: list[dict] = []
     parent = None
     if reply_to is not None or attachment_ids or MENTION_RE.search(body):
-        if not Membership.objects.filter(chat_id=chat.pk, user_id=author.pk).exists():
+        if not Membership.objects.filter(chat_id=chat_id, user_id=author.pk).exists():
             raise _not_a_member(kind)
         if reply_to is not None:
             # Under the chat lock: the parent cannot be deleted between this check and the
             # reply_count update (message_delete takes the same lock). Its preview is the
             # body's `reply_to`.
-            parent = reply_previews([reply_to], chat_id=chat.pk).get(reply_to)
+            parent = reply_previews([reply_to], chat_id=chat_id).get(reply_to)
             if parent is None:
                 # A replay still gets its stored message after the parent was deleted.
                 replayed = client_id and _stored(
-                    chat_id=chat.pk, author_id=author.pk, client_id=client_id
+                    chat_id=chat_id, author_id=author.pk, client_id=client_id
                 )
                 if replayed:
-                    return replayed, False
+                    raise _Replay(replayed)
                 raise ValidationError({"reply_to": ["No such message in this chat."]})
-        mentioned = _mentioned_members(chat_id=chat.pk, body=body)
-    now = timezone.now()
+        mentioned = _mentioned_members(chat_id=chat_id, body=body)
     values = {
-        "chat_id": chat.pk,
+        "id": message_id,
+        "chat_id": chat_id,
         "author_id": author.pk,
         "body": body,
         "created_at": now,
@@ -223,19 +262,19 @@ def message_send(
         "attachment_count": len(attachment_ids or []),  # all claimed below, or a 400
     }
     with connection.cursor() as cursor:
-        cursor.execute(sql.insert, [*sql.insert_params(values), chat.pk, author.pk])
+        cursor.execute(sql.insert, [*sql.insert_params(values), chat_id, author.pk])
         inserted = cursor.fetchone()
     if inserted is None:
         # Nothing stored: the author is not a member, or already sent this client_id here.
         existing = None
         if client_id is not None:
-            existing = _stored(chat_id=chat.pk, author_id=author.pk, client_id=client_id)
+            existing = _stored(chat_id=chat_id, author_id=author.pk, client_id=client_id)
         if existing is None:
             raise _not_a_member(kind)
-        return existing, False
+        raise _Replay(existing)  # the chat's counters roll back
     # The author as the lock statement read them (a token's lazy user needs no query).
     author.username = username
-    message = Message(id=inserted[0], **values)
+    message = Message(**values)
     message.author = author
     if parent is not None:
         Message.objects.filter(pk=reply_to).update(reply_count=F("reply_count") + 1)
@@ -244,15 +283,6 @@ def message_send(
     message.mention_bodies = mentioned
     claimed = attachments_claim(message=message, attachment_ids=attachment_ids or [])
     message.attachment_bodies = [attachment_body(attachment) for attachment in claimed]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql.counters,
-            [
-                message.pk,
-                Chat._meta.get_field("last_activity_at").get_db_prep_save(now, connection),
-                chat.pk,
-            ],
-        )
     events.message_created(message)
     return message, True
 

@@ -236,16 +236,17 @@ def test_send_query_count_is_fixed(
     client = client_for(bob)
     assert client.get("/api/v1/users/me/").status_code == 200  # the token's mark cached
     data = {"body": "one more"} | ({"client_id": client_id} if client_id else {})
-    # The service's transaction (a savepoint inside the test's): the chat locked (the
-    # author's username read with it), the insert guarded by the membership and the
-    # client_id, the chat's counters, the event log's insert. A client_id costs nothing.
-    with django_assert_num_queries(6):
+    # The service's transaction (a savepoint inside the test's): the chat locked, counted
+    # and the message's id drawn (the author's username read with it), the insert guarded
+    # by the membership and the client_id, the event log's insert. A client_id costs
+    # nothing.
+    with django_assert_num_queries(5):
         response = client.post(url(group.pk), data, format="json")
     assert response.status_code == 201
-    # A replay: the lock, the insert that stores nothing, the look-up, whether the author
-    # liked it (it has no attachments to read).
+    # A replay: the lock, the insert that stores nothing, the look-up, the rollback of the
+    # counting (to the savepoint), whether the author liked it (no attachments to read).
     if client_id:
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             replay = client.post(url(group.pk), data, format="json")
         assert replay.status_code == 200
         assert replay.json() == response.json()
