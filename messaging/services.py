@@ -16,12 +16,13 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Valu
 from django.db.models.functions import Coalesce, Lower
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
 from chats.models import Chat, Membership
-from chats.rows import count_subquery
+from chats.rows import aware, count_subquery
 from chats.services import direct_chat_get_or_create
 from chats.signals import chat_deleting
 from messaging import events
@@ -91,9 +92,9 @@ class _SendStatements:
     - `lock`: an UPDATE of the chat row, which locks it and, in the same statement, counts
       the message, stamps last_activity_at and draws the new message's id from the
       messages' sequence into last_message_id (so ids are drawn in the chat's lock order);
-      it returns the chat's kind, that id and the author's username (for the body, without
-      loading a token's lazy user). If the message is then not stored, the transaction
-      rolls back and the counters with it.
+      it returns the chat's kind, that id, the author's username (for the body, without
+      loading a token's lazy user) and the stamp, which is the message's created_at. If
+      the message is then not stored, the transaction rolls back and the counters with it.
     - `insert`: the message with that id, as an INSERT ... SELECT from the author's
       membership row, so it stores nothing for a non-member. It starts after the lock is
       held, so it sees every leave and kick committed before (a statement that waited for
@@ -111,12 +112,17 @@ class _SendStatements:
 
         self.fields = list(message.concrete_fields)  # the id first
         count, last = col(chat, "message_count"), col(chat, "last_message_id")
+        # The message's time: the caller's clock, but never before the chat's last activity
+        # (a send that read the clock, then waited for the lock behind a later one, or
+        # another process's clock): times never go back along a chat's ids.
+        activity = col(chat, "last_activity_at")
         self.lock = (
             f"UPDATE {q(chat.db_table)} SET {count} = {count} + 1, "  # noqa: S608
-            f"{col(chat, 'last_activity_at')} = %s, {last} = {_next_id_sql(message)} "
+            f"{activity} = CASE WHEN {activity} > %s THEN {activity} ELSE %s END, "
+            f"{last} = {_next_id_sql(message)} "
             f"WHERE {col(chat, 'id')} = %s RETURNING {col(chat, 'kind')}, {last}, "
             f"(SELECT {col(user, 'username')} FROM {q(user.db_table)} "
-            f"WHERE {col(user, 'id')} = %s)"
+            f"WHERE {col(user, 'id')} = %s), {activity}"
         )
         columns = ", ".join(q(f.column) for f in self.fields)
         placeholders = ", ".join("%s" for _ in self.fields)
@@ -226,11 +232,14 @@ def _message_send(
     now = timezone.now()
     stamp = Chat._meta.get_field("last_activity_at").get_db_prep_save(now, connection)
     with connection.cursor() as cursor:
-        cursor.execute(sql.lock, [stamp, chat_id, author.pk])
+        cursor.execute(sql.lock, [stamp, stamp, chat_id, author.pk])
         locked = cursor.fetchone()
     if locked is None:
         raise NotFound()
-    kind, message_id, username = locked
+    kind, message_id, username, created_at = locked
+    if isinstance(created_at, str):  # SQLite hands a raw statement the stored text
+        created_at = parse_datetime(created_at)
+    created_at = aware(created_at)
     mentioned: list[dict] = []
     parent = None
     if reply_to is not None or attachment_ids or MENTION_RE.search(body):
@@ -255,7 +264,7 @@ def _message_send(
         "chat_id": chat_id,
         "author_id": author.pk,
         "body": body,
-        "created_at": now,
+        "created_at": created_at,
         "client_id": client_id,
         "reply_to_id": reply_to,
         "mention_count": len(mentioned),

@@ -250,3 +250,29 @@ def test_send_query_count_is_fixed(
             replay = client.post(url(group.pk), data, format="json")
         assert replay.status_code == 200
         assert replay.json() == response.json()
+
+
+def test_a_send_that_read_the_clock_before_a_later_one_never_moves_time_back(
+    group, bob, alice, send, monkeypatch
+):
+    """A send reads the clock, then may wait for the chat's lock behind a later one (or run
+    on a process whose clock is behind): its message is stamped no earlier than the chat's
+    last activity, so times never go back along a chat's ids."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chitchat.invariants import check_invariants
+    from messaging import services
+
+    first = send(group, alice, "first")
+    behind = first.created_at - timedelta(seconds=5)
+    monkeypatch.setattr(services.timezone, "now", lambda: behind)
+    second = send(group, bob, "second")
+    monkeypatch.undo()
+    assert second.pk > first.pk
+    stored = Message.objects.get(pk=second.pk)
+    assert stored.created_at == first.created_at == second.created_at
+    assert Chat.objects.get(pk=group.pk).last_activity_at == first.created_at
+    assert timezone.now() >= stored.created_at
+    assert check_invariants() == []
