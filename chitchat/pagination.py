@@ -72,22 +72,26 @@ class PageSource:
 
 
 class KeysetCursorPagination(CursorPagination):
-    """Keyset pagination of a page source (one raw statement), newest first: a page is one
-    bounded index range whatever its depth, ties included (the key ends with the id).
+    """Keyset pagination of a page source (one raw statement), newest first unless told: a
+    page is one bounded index range whatever its depth, ties included (the key ends with the
+    id).
 
     The cursor is opaque to clients, as DRF's: base64 of the key and the direction. One that
-    does not decode to a key of the source's length, or names a time out of range, is a 404.
+    does not decode to a key of the source's length, holds a part below `min_position`, or
+    names a time out of range, is a 404.
     """
 
     ordering = "-id"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    min_position = -MAX_BIGINT - 1
 
     def paginate_queryset(self, queryset, request, view=None):
         raise TypeError("KeysetCursorPagination pages a PageSource: call paginate_source")
 
-    def paginate_source(self, source: PageSource, request) -> list:
+    def paginate_source(self, source: PageSource, request, *, descending: bool = True) -> list:
+        """A page of `source`; `descending`: the list is newest first (walking down it)."""
         self.request, self.source = request, source
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
@@ -95,7 +99,9 @@ class KeysetCursorPagination(CursorPagination):
         reverse = bool(self.cursor and self.cursor.reverse)
         position = self.cursor.position if self.cursor else None
         try:
-            rows = source.fetch(walk_down=not reverse, position=position, limit=self.page_size + 1)
+            rows = source.fetch(
+                walk_down=descending != reverse, position=position, limit=self.page_size + 1
+            )
         except OverflowError:  # a time in the cursor that no datetime holds
             raise NotFound(self.invalid_cursor_message) from None
         more = len(rows) > self.page_size
@@ -118,7 +124,7 @@ class KeysetCursorPagination(CursorPagination):
         except (TypeError, ValueError, KeyError, UnicodeError, binascii.Error):
             raise NotFound(self.invalid_cursor_message) from None
         if len(position) != self.source.key_length or not all(
-            -MAX_BIGINT - 1 <= part <= MAX_BIGINT for part in position
+            self.min_position <= part <= MAX_BIGINT for part in position
         ):
             raise NotFound(self.invalid_cursor_message)
         return Cursor(offset=0, reverse=reverse, position=position)

@@ -1,22 +1,15 @@
 """Cursor pagination for message lists, keyed on the message id whatever the ordering.
 
-DRF's CursorPagination takes its position from the first ordering field. Message lists are
-ordered by an index prefix first (`("-chat_id", "-id")`, `("-author_id", "-id")`) so that
-only the matching composite index can serve them (see messaging.selectors); that prefix is
-constant within one list, so the position is the id, the last ordering field. The ordering
-is the one the selector put on the queryset.
+Message lists are ordered by an index prefix first (`("-chat_id", "-id")`,
+`("-author_id", "-id")`) so that only the matching composite index can serve them (see
+messaging.selectors); that prefix is constant within one list, so the position is the id, the
+last ordering field. The ordering is the one the selector put on the queryset. The cursor
+and the paging are chitchat.pagination.KeysetCursorPagination's, with a key of one part.
 """
 
-from base64 import b64decode, b64encode
-from urllib import parse
+from rest_framework.pagination import _reverse_ordering
 
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import Cursor, _reverse_ordering
-from rest_framework.utils.urls import replace_query_param
-
-from chitchat.pagination import IdCursorPagination
-
-MAX_ID = 2**63 - 1
+from chitchat.pagination import KeysetCursorPagination, PageSource
 
 
 def _row_id(row) -> int:
@@ -27,35 +20,16 @@ def _row_id(row) -> int:
     return row.id
 
 
-class MessageCursorPagination(IdCursorPagination):
-    """Pages of a queryset ordered by (..., "id") or (..., "-id"); the cursor holds an id."""
+class MessageCursorPagination(KeysetCursorPagination):
+    """Pages of a queryset ordered by (..., "id") or (..., "-id"), or of a page source keyed
+    on an id; the cursor holds that id (never negative)."""
+
+    min_position = 0
 
     def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
         ordering = tuple(queryset.query.order_by) or ("-id",)
         assert ordering[-1] in ("id", "-id"), "message lists must end their ordering with id"
         return ordering
-
-    def decode_cursor(self, request) -> Cursor | None:
-        encoded = request.query_params.get(self.cursor_query_param)
-        if encoded is None:
-            return None
-        try:
-            querystring = b64decode(encoded.encode("ascii")).decode("ascii")
-            tokens = parse.parse_qs(querystring, keep_blank_values=True)
-            reverse = bool(int(tokens.get("r", ["0"])[0]))
-            position = int(tokens["p"][0])
-        except (TypeError, ValueError, KeyError, UnicodeError):
-            raise NotFound(self.invalid_cursor_message) from None
-        if not 0 <= position <= MAX_ID:
-            raise NotFound(self.invalid_cursor_message)
-        return Cursor(offset=0, reverse=reverse, position=position)
-
-    def encode_cursor(self, cursor: Cursor) -> str:
-        tokens = {"p": str(cursor.position)}
-        if cursor.reverse:
-            tokens["r"] = "1"
-        encoded = b64encode(parse.urlencode(tokens, doseq=True).encode("ascii")).decode("ascii")
-        return replace_query_param(self.base_url, self.cursor_query_param, encoded)
 
     def paginate_queryset(self, queryset, request, view=None):
         ordering = self.get_ordering(request, queryset, view)
@@ -72,39 +46,14 @@ class MessageCursorPagination(IdCursorPagination):
 
         return self.paginate_source(fetch, request, descending=ordering[-1].startswith("-"))
 
-    def paginate_source(self, fetch, request, *, descending: bool) -> list | None:
-        """Paginate rows from `fetch(walk_down=, position=, limit=)`, a page source that need
-        not be a queryset (the raw SQL hot path); None when the source declines (returns
-        None) or pagination is off. `descending`: the list is newest first."""
-        self.request = request
-        self.page_size = self.get_page_size(request)
-        if not self.page_size:
-            return None
-        self.cursor = self.decode_cursor(request)
-        reverse = bool(self.cursor and self.cursor.reverse)
-        position = self.cursor.position if self.cursor else None
+    def paginate_source(self, fetch, request, *, descending: bool) -> list:
+        """Paginate rows from `fetch(walk_down=, position=, limit=)` with `position` an id (or
+        None), a page source that need not be a queryset (the raw SQL hot path)."""
 
-        rows = fetch(walk_down=descending != reverse, position=position, limit=self.page_size + 1)
-        if rows is None:
-            return None
-        self.base_url = request.build_absolute_uri()
-        more = len(rows) > self.page_size
-        self.page = rows[: self.page_size]
-        if reverse:
-            self.page.reverse()
-            self.has_next, self.has_previous = position is not None, more
-        else:
-            self.has_next, self.has_previous = more, position is not None
-        return self.page
+        def by_id(*, walk_down: bool, position: tuple[int] | None, limit: int) -> list:
+            return fetch(
+                walk_down=walk_down, position=None if position is None else position[0], limit=limit
+            )
 
-    def get_next_link(self) -> str | None:
-        if not self.has_next:
-            return None
-        position = _row_id(self.page[-1]) if self.page else self.cursor.position
-        return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
-
-    def get_previous_link(self) -> str | None:
-        if not self.has_previous:
-            return None
-        position = _row_id(self.page[0]) if self.page else self.cursor.position
-        return self.encode_cursor(Cursor(offset=0, reverse=True, position=position))
+        source = PageSource(fetch=by_id, key=lambda row: (_row_id(row),))
+        return super().paginate_source(source, request, descending=descending)
