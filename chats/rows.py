@@ -83,6 +83,28 @@ def aware(value):
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
+def chat_sql_display_name(*, chat: str = "c", user_param: str = "%(user_id)s") -> str:
+    """The name a chat has for the caller `user_param`, as raw SQL over the chat's alias
+    `chat`: a direct chat is called after its other member (the first to have joined besides
+    the caller), or its own name when that member is gone; a group chat by its name."""
+    quote = connection.ops.quote_name
+    c = {f.attname: f"{chat}.{quote(f.column)}" for f in Chat._meta.concrete_fields}
+    member = {f.attname: quote(f.column) for f in Membership._meta.concrete_fields}
+    member_table = quote(Membership._meta.db_table)
+    user_table, user_pk = quote(User._meta.db_table), quote(User._meta.pk.column)
+    username = quote(User._meta.get_field("username").column)
+    other_member = (
+        f"SELECT ou.{username} FROM {member_table} o "  # noqa: S608
+        f"JOIN {user_table} ou ON ou.{user_pk} = o.{member['user_id']} "
+        f"WHERE o.{member['chat_id']} = {c['id']} AND o.{member['user_id']} <> {user_param} "
+        f"ORDER BY o.{member['id']} LIMIT 1"
+    )
+    return (
+        f"CASE WHEN {c['kind']} = '{Chat.Kind.DIRECT.value}' "
+        f"THEN COALESCE(({other_member}), {c['name']}) ELSE {c['name']} END"
+    )
+
+
 def chat_sql_columns(*, display_name: str) -> str:
     """CHAT_ROW_FIELDS as a raw SELECT list: the chat's own columns from alias `c`, its
     creator's username from `cu`, the caller's membership from `x` (outer-joined: NULLs for a

@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import User
 from chats.models import Chat, Membership
-from chats.rows import chat_row_of, chat_sql_columns, member_rows
+from chats.rows import chat_row_of, chat_sql_columns, chat_sql_display_name, member_rows
 from chitchat.pagination import PageSource
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -64,19 +64,7 @@ def _chats_sql(
     member = {f.attname: quote(f.column) for f in Membership._meta.concrete_fields}
     member_table, chat_table = quote(Membership._meta.db_table), quote(Chat._meta.db_table)
     user_table, user_pk = quote(User._meta.db_table), quote(User._meta.pk.column)
-    username = quote(User._meta.get_field("username").column)
-    # A direct chat is called after its other member (the first to have joined besides the
-    # caller), or its own name when that member is gone.
-    other_member = (
-        f"SELECT u.{username} FROM {member_table} o "  # noqa: S608
-        f"JOIN {user_table} u ON u.{user_pk} = o.{member['user_id']} "
-        f"WHERE o.{member['chat_id']} = {c['id']} AND o.{member['user_id']} <> %(user_id)s "
-        f"ORDER BY o.{member['id']} LIMIT 1"
-    )
-    name = (
-        f"CASE WHEN {c['kind']} = '{Chat.Kind.DIRECT.value}' "
-        f"THEN COALESCE(({other_member}), {c['name']}) ELSE {c['name']} END"
-    )
+    name = chat_sql_display_name()
     callers = f"x.{member['user_id']} = %(user_id)s"
     if members_only:
         source = f"{member_table} x JOIN {chat_table} c ON {c['id']} = x.{member['chat_id']}"

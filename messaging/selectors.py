@@ -14,22 +14,19 @@ import functools
 
 from django.db import connection
 from django.db.models import (
-    Case,
-    CharField,
     Count,
     Exists,
     F,
     Min,
     OuterRef,
     QuerySet,
-    Subquery,
-    When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 
 from accounts.models import User
 from chats.models import Chat, Membership
+from chats.rows import chat_sql_display_name
 from chats.selectors import chats_with_role
 from messaging.models import Like, Mention, Message, MessageEdit, Pin, Reaction, Report
 from messaging.rows import (
@@ -118,25 +115,28 @@ def chat_page_source(
                 above = max(above or 0, position)
         params = {"chat_id": chat_id, "user_id": user.pk, "above": above, "below": below}
         params.update(limit=limit, search=search)
-        with connection.cursor() as cursor:
-            sql = _page_sql(
-                walk_down=walk_down,
-                search=bool(search),
-                above=above is not None,
-                below=below is not None,
-            )
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        columns = (*MESSAGE_COLUMNS, "liked_by_me")
-        page = [dict(zip(columns, row, strict=True)) for row in rows]
-        for row in page:
-            row["created_at"], row["edited_at"] = (
-                aware(row["created_at"]),
-                aware(row["edited_at"]),
-            )
-        return page
+        sql = _page_sql(
+            walk_down=walk_down,
+            search=bool(search),
+            above=above is not None,
+            below=below is not None,
+        )
+        return _message_rows_of(sql, params)
 
     return fetch
+
+
+def _message_rows_of(sql: str, params: dict, *, extra: tuple[str, ...] = ()) -> list[dict]:
+    """The message rows (messaging.rows) of a raw statement that selects
+    message_sql_columns, then message_sql_liked_by_me, then the `extra` columns."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    columns = (*MESSAGE_COLUMNS, "liked_by_me", *extra)
+    page = [dict(zip(columns, row, strict=True)) for row in rows]
+    for row in page:
+        row["created_at"], row["edited_at"] = aware(row["created_at"]), aware(row["edited_at"])
+    return page
 
 
 def messages_mine(user: User) -> QuerySet:
@@ -149,34 +149,41 @@ def messages_mine(user: User) -> QuerySet:
     )
 
 
-def messages_latest(user: User) -> QuerySet:
-    """The newest message of each chat the user is in, newest first, with `chat_name`
-    (the other member's username for a direct chat)."""
-    other_member = (
-        Membership.objects.filter(chat=OuterRef("chat_id"))
-        .exclude(user=user)
-        .order_by("id")
-        .values("user__username")[:1]
-    )
-    newest_ids = Chat.objects.filter(memberships__user=user, last_message_id__isnull=False).values(
-        "last_message_id"
-    )
-    return message_rows(
-        Message.objects.filter(pk__in=newest_ids)
-        .annotate(
-            chat_name=Case(
-                When(
-                    chat__kind=Chat.Kind.DIRECT,
-                    then=Coalesce(Subquery(other_member), F("chat__name")),
-                ),
-                default=F("chat__name"),
-                output_field=CharField(),
-            )
-        )
-        .order_by("-id"),
-        "chat_name",
-        user_id=user.pk,
-    )
+@functools.cache
+def _latest_sql(*, walk_down: bool, bounded: bool) -> str:
+    """The newest message of each of `%(user_id)s`'s chats, with `chat_name`, in one
+    statement on any database: their memberships (the (user, chat) index), each chat and its
+    last message by primary key. Ordered by message id, downwards with `walk_down`, from
+    `%(position)s` when `bounded`, `%(limit)s` rows. Names from the models; values bound."""
+    quote = connection.ops.quote_name
+    message, member, chat, user = Message._meta, Membership._meta, Chat._meta, User._meta
+    m = {f.name: f"m.{quote(f.column)}" for f in message.concrete_fields}
+    member_chat, member_user = (quote(member.get_field(name).column) for name in ("chat", "user"))
+    bound = f"AND {m['id']} {'<' if walk_down else '>'} %(position)s" if bounded else ""
+    direction = "DESC" if walk_down else "ASC"
+    return f"""
+SELECT {message_sql_columns()}, {message_sql_liked_by_me()}, {chat_sql_display_name()}
+FROM {quote(member.db_table)} x
+JOIN {quote(chat.db_table)} c ON c.{quote(chat.pk.column)} = x.{member_chat}
+JOIN {quote(message.db_table)} m ON {m["id"]} = c.{quote(chat.get_field("last_message_id").column)}
+JOIN {quote(user.db_table)} u ON u.{quote(user.pk.column)} = {m["author"]}
+WHERE x.{member_user} = %(user_id)s {bound}
+ORDER BY {m["id"]} {direction}
+LIMIT %(limit)s
+"""  # noqa: S608
+
+
+def messages_latest_source(user: User):
+    """The page source (for MessageCursorPagination.paginate_source) of the newest message
+    of each chat the user is in, newest first, each row with `chat_name` (the name the user
+    sees: the other member's username for a direct chat)."""
+
+    def fetch(*, walk_down: bool, position: int | None, limit: int) -> list[dict]:
+        sql = _latest_sql(walk_down=walk_down, bounded=position is not None)
+        params = {"user_id": user.pk, "position": position, "limit": limit}
+        return _message_rows_of(sql, params, extra=("chat_name",))
+
+    return fetch
 
 
 def messages_inbox(user: User) -> QuerySet:

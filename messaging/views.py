@@ -332,8 +332,6 @@ class MessageViewSet(
         user = self.request.user
         if self.action == "mine":
             return selectors.messages_mine(user)
-        if self.action == "latest":
-            return selectors.messages_latest(user)
         if self.action == "inbox":
             return selectors.messages_inbox(user)
         if self.action == "mentions":
@@ -472,7 +470,12 @@ class MessageViewSet(
 
     @action(detail=False, methods=["get"])
     def latest(self, request):
-        return self._page()
+        source = selectors.messages_latest_source(request.user)
+        page = self.paginator.paginate_source(source, request, descending=True)
+        bodies = message_bodies(page, user_id=request.user.pk)
+        for body, row in zip(bodies, page, strict=True):
+            body["chat"] = {"id": row["chat_id"], "name": row["chat_name"]}
+        return self.get_paginated_response(bodies)
 
     @action(detail=False, methods=["get"])
     def inbox(self, request):
@@ -484,11 +487,7 @@ class MessageViewSet(
 
     def _page(self) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        bodies = message_bodies(page, user_id=self.request.user.pk)
-        if self.action == "latest":
-            for body, row in zip(bodies, page, strict=True):
-                body["chat"] = {"id": row["chat_id"], "name": row["chat_name"]}
-        return self.get_paginated_response(bodies)
+        return self.get_paginated_response(message_bodies(page, user_id=self.request.user.pk))
 
 
 def report_body(row: dict) -> dict:
