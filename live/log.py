@@ -40,6 +40,7 @@ nothing from before a join. A per-user event (chat.read) is its user's.
 """
 
 import re
+from collections.abc import Callable
 
 import orjson
 from django.conf import settings
@@ -110,19 +111,40 @@ def _now():
 # -- writing (inside the service's transaction) ------------------------------------------
 def append_chat_frame(frame: dict) -> tuple[int, int]:
     """Store a chat event (in the open transaction); set and return its position."""
+    return store_chat_frame(frame)()
+
+
+def store_chat_frame(frame: dict) -> Callable[[], tuple[int, int]]:
+    """Send the INSERT of a chat event (in the open transaction) without waiting for its
+    answer; return the function that reads its position, sets frame["pos"] and returns it.
+    In a pipeline (messaging's send) the answer comes with the commit: read it after."""
     table = Event._meta.db_table
     sql = _sql()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (tx, chat_id, user_id, frame, created_at) "  # noqa: S608
-            f"VALUES ({sql['greatest']}({sql['xid']}, COALESCE(("
-            f"SELECT tx FROM {table} WHERE chat_id = %s ORDER BY id DESC LIMIT 1), 0)), "
-            "%s, NULL, %s, %s) RETURNING tx, id",
-            [frame["chat_id"], frame["chat_id"], orjson.dumps(frame).decode(), _now()],
-        )
-        key = tuple(cursor.fetchone())
-    frame["pos"] = format_pos(key)
-    return key
+    cursor = connection.cursor()
+    cursor.execute(
+        f"INSERT INTO {table} (tx, chat_id, user_id, frame, created_at) "  # noqa: S608
+        f"VALUES ({sql['greatest']}({sql['xid']}, COALESCE(("
+        f"SELECT tx FROM {table} WHERE chat_id = %s ORDER BY id DESC LIMIT 1), 0)), "
+        "%s, NULL, %s, %s) RETURNING tx, id",
+        [frame["chat_id"], frame["chat_id"], orjson.dumps(frame).decode(), _now()],
+    )
+
+    def position() -> tuple[int, int]:
+        with cursor:
+            key = tuple(cursor.fetchone())
+        frame["pos"] = format_pos(key)
+        return key
+
+    if not _in_pipeline():
+        key = position()  # the answer is here (SQLite needs it read before the commit)
+        return lambda: key
+    return position
+
+
+def _in_pipeline() -> bool:
+    """Whether the connection is in psycopg's pipeline mode (answers come at the sync)."""
+    pgconn = getattr(connection.connection, "pgconn", None)
+    return pgconn is not None and pgconn.pipeline_status != 0
 
 
 def append_chat_frames(frames: list[dict]) -> None:

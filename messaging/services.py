@@ -9,9 +9,10 @@ like): chats.services takes the same lock to remove a membership, so a leave or 
 commits first always wins, and the write queued behind it is refused (403).
 """
 
+import contextlib
 import re
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.dispatch import receiver
@@ -95,11 +96,14 @@ class _SendStatements:
       it returns the chat's kind, that id, the author's username (for the body, without
       loading a token's lazy user) and the stamp, which is the message's created_at. If
       the message is then not stored, the transaction rolls back and the counters with it.
-    - `insert`: the message with that id, as an INSERT ... SELECT from the author's
-      membership row, so it stores nothing for a non-member. It starts after the lock is
-      held, so it sees every leave and kick committed before (a statement that waited for
-      the lock would not: see _lock_chat_as_member). A `client_id` already used by the
-      author here conflicts on the partial unique index and inserts nothing either.
+    - `insert`: the message with that id, its author read from the author's membership row
+      (a scalar subquery): for a non-member it is NULL, and the NOT NULL constraint refuses
+      the row. A `client_id` already used by the author here breaks the partial unique
+      index. Either way the statement fails and the transaction rolls back, counters and
+      all (message_send then says why). It starts after the lock is held, so it sees every
+      leave and kick committed before (a statement that waited for the lock would not: see
+      _lock_chat_as_member). Failing rather than inserting nothing lets the rest of the
+      transaction go out without waiting for its answer (see _Tail).
     """
 
     def __init__(self) -> None:
@@ -125,25 +129,24 @@ class _SendStatements:
             f"WHERE {col(user, 'id')} = %s), {activity}"
         )
         columns = ", ".join(q(f.column) for f in self.fields)
-        placeholders = ", ".join("%s" for _ in self.fields)
-        unique = [col(message, name) for name in ("author", "chat", "client_id")]
-        self.insert = (
-            f"INSERT INTO {q(message.db_table)} ({columns}) SELECT {placeholders} "  # noqa: S608
-            f"FROM {q(member.db_table)} WHERE {col(member, 'chat')} = %s "
-            f"AND {col(member, 'user')} = %s "
-            f"ON CONFLICT ({', '.join(unique)}) WHERE {col(message, 'client_id')} IS NOT NULL "
-            f"DO NOTHING RETURNING {col(message, 'id')}"
+        author = (
+            f"(SELECT {col(member, 'user')} FROM {q(member.db_table)} "  # noqa: S608
+            f"WHERE {col(member, 'chat')} = %s AND {col(member, 'user')} = %s)"
         )
+        values = ", ".join(author if f.attname == "author_id" else "%s" for f in self.fields)
+        self.insert = f"INSERT INTO {q(message.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
 
     def insert_params(self, values: dict) -> list:
-        """The INSERT's values in column order: `values` by attname, else the field's default."""
-        return [
-            field.get_db_prep_save(
-                values[field.attname] if field.attname in values else field.get_default(),
-                connection,
-            )
-            for field in self.fields
-        ]
+        """The INSERT's values in column order: `values` by attname, else the field's
+        default; the author as the (chat, user) of the membership to read it from."""
+        params = []
+        for field in self.fields:
+            if field.attname == "author_id":
+                params += [values["chat_id"], values["author_id"]]
+                continue
+            value = values[field.attname] if field.attname in values else field.get_default()
+            params.append(field.get_db_prep_save(value, connection))
+        return params
 
 
 def _next_id_sql(meta) -> str:
@@ -202,17 +205,70 @@ def message_send(
     attachments, so the event and the response need no query more. `attachment_ids`: the
     author's unused uploads to this chat; then `body` may be empty.
     """
+    tail = _Tail()
     try:
-        return _message_send(
-            chat_id=chat.pk,
-            author=author,
-            body=body,
-            client_id=client_id,
-            reply_to=reply_to,
-            attachment_ids=attachment_ids,
-        )
+        with tail:
+            return _message_send(
+                chat_id=chat.pk,
+                author=author,
+                body=body,
+                client_id=client_id,
+                reply_to=reply_to,
+                attachment_ids=attachment_ids,
+                tail=tail,
+            )
     except _Replay as replay:
         return replay.message, False
+    except IntegrityError as error:
+        # The guarded insert failed (see _SendStatements) and everything rolled back.
+        return _refused_send(chat_id=chat.pk, author=author, client_id=client_id, error=error)
+
+
+class _Tail(contextlib.ExitStack):
+    """The send's last writes and its COMMIT in one round trip (PostgreSQL).
+
+    From `start()` on, statements go out in psycopg's pipeline mode: sent without waiting
+    for their answers, which come back with the COMMIT's. The send waits for the lock
+    statement's answer (the id, the stamp), starts the tail, then sends the message, the
+    event-log row and the COMMIT together: the chat row stays locked for one round trip
+    after the lock, not three with the process's other threads taking turns in between.
+    A failed statement aborts the rest, and the COMMIT raises its error and rolls back.
+    Only statements whose answers nothing reads before the commit belong in the tail (a
+    row count is not known there): a reply's, a mention's or an attachment's writes come
+    before it.
+
+    Inside a caller's transaction (a savepoint: no COMMIT to send) and on SQLite
+    (in-process: no round trips), `start()` does nothing and the same statements run one
+    by one.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enabled = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.started = False
+
+    def start(self) -> None:
+        if self.enabled and not self.started:
+            self.started = True
+            self.enter_context(connection.connection.pipeline())
+
+
+def _refused_send(
+    *, chat_id: int, author: User, client_id: str | None, error: IntegrityError
+) -> tuple[Message, bool]:
+    """Why a send's insert failed, the transaction rolled back: a client_id the author
+    already used here (a replay: answer with that message), or the author is not a member
+    (403; 404 for a direct chat, or a chat that is gone). Anything else is a real error."""
+    if client_id is not None:
+        existing = _stored(chat_id=chat_id, author_id=author.pk, client_id=client_id)
+        if existing is not None:
+            return existing, False
+    kind = Chat.objects.filter(pk=chat_id).values_list("kind", flat=True).first()
+    if kind is None:
+        raise NotFound()
+    if not Membership.objects.filter(chat_id=chat_id, user_id=author.pk).exists():
+        raise _not_a_member(kind)
+    raise error
 
 
 @transaction.atomic
@@ -224,6 +280,7 @@ def _message_send(
     client_id: str | None,
     reply_to: int | None,
     attachment_ids: list[int] | None,
+    tail: "_Tail",
 ) -> tuple[Message, bool]:
     """message_send's transaction: every way out but success rolls it back (a replay too)."""
     if not attachment_ids and not body.strip():
@@ -242,7 +299,8 @@ def _message_send(
     created_at = aware(created_at)
     mentioned: list[dict] = []
     parent = None
-    if reply_to is not None or attachment_ids or MENTION_RE.search(body):
+    plain = reply_to is None and not attachment_ids and not MENTION_RE.search(body)
+    if not plain:
         if not Membership.objects.filter(chat_id=chat_id, user_id=author.pk).exists():
             raise _not_a_member(kind)
         if reply_to is not None:
@@ -270,17 +328,11 @@ def _message_send(
         "mention_count": len(mentioned),
         "attachment_count": len(attachment_ids or []),  # all claimed below, or a 400
     }
+    if plain:
+        tail.start()
     with connection.cursor() as cursor:
-        cursor.execute(sql.insert, [*sql.insert_params(values), chat_id, author.pk])
-        inserted = cursor.fetchone()
-    if inserted is None:
-        # Nothing stored: the author is not a member, or already sent this client_id here.
-        existing = None
-        if client_id is not None:
-            existing = _stored(chat_id=chat_id, author_id=author.pk, client_id=client_id)
-        if existing is None:
-            raise _not_a_member(kind)
-        raise _Replay(existing)  # the chat's counters roll back
+        # No answer awaited (the id is known): a failure raises here or at the commit.
+        cursor.execute(sql.insert, sql.insert_params(values))
     # The author as the lock statement read them (a token's lazy user needs no query).
     author.username = username
     message = Message(**values)
@@ -292,6 +344,7 @@ def _message_send(
     message.mention_bodies = mentioned
     claimed = attachments_claim(message=message, attachment_ids=attachment_ids or [])
     message.attachment_bodies = [attachment_body(attachment) for attachment in claimed]
+    tail.start()
     events.message_created(message)
     return message, True
 
