@@ -193,7 +193,8 @@ def message_send(
 
     A plain message is three statements (see _SendStatements): lock the chat (counting the
     message and drawing its id), insert the message if the author is a member, and the
-    event-log row. Only `chat.pk` is read: the view passes the id from the path, and 404/403
+    event-log row; the last two and the COMMIT go out together (see _Tail), so the send
+    waits twice for the database. Only `chat.pk` is read: the view passes the id from the path, and 404/403
     are decided here. The chat row stays locked from the id's draw to the commit, so two
     messages of one chat never commit out of id order: a reader polling `?after=<last id>`
     cannot skip one that was still in flight with a smaller id.

@@ -1,5 +1,7 @@
 """Token obtain (username or email), refresh with rotation, logout, and the JWT itself."""
 
+from datetime import timedelta
+
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -205,6 +207,35 @@ def test_expired_access_token_401(user):
     response = bearer(str(access)).get(ME)
     assert response.status_code == 401
     assert response.json() == {"detail": "Token is expired", "code": "token_not_valid"}
+
+
+@pytest.mark.django_db
+def test_a_token_verified_before_is_refused_once_it_expires(user, monkeypatch):
+    access = RefreshToken.for_user(user).access_token
+    client = bearer(str(access))
+    assert client.get(ME).status_code == 200  # verified, and remembered by this process
+    assert client.get(ME).status_code == 200
+    later = access.current_time + access.lifetime + timedelta(seconds=1)
+    monkeypatch.setattr("accounts.authentication.aware_utcnow", lambda: later)
+    monkeypatch.setattr("rest_framework_simplejwt.tokens.aware_utcnow", lambda: later)
+    response = client.get(ME)
+    assert response.status_code == 401
+    # simplejwt's words: PyJWT's own clock (not moved here) would say "Token is expired".
+    assert response.json() == {"detail": "Token 'exp' claim has expired", "code": "token_not_valid"}
+
+
+@pytest.mark.django_db
+def test_a_tampered_copy_of_a_verified_token_is_refused(user):
+    access = str(RefreshToken.for_user(user).access_token)
+    assert bearer(access).get(ME).status_code == 200
+    header, payload, signature = access.split(".")
+    other = RefreshToken.for_user(UserFactory()).access_token
+    forged = ".".join([header, str(other).split(".")[1], signature])  # claims swapped
+    response = bearer(forged).get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    assert bearer(".".join([header, payload, flipped])).get(ME).status_code == 401
 
 
 @pytest.mark.django_db
