@@ -123,24 +123,16 @@ def _committed(label: str, message: dict) -> None:
     hub.wake_all()
 
 
-def _on_commit(label: str, message: dict, *, first=None) -> None:
-    """After commit: call `first` (if any), record for captures, and wake this process's
-    hubs."""
-
-    def committed() -> None:
-        if first is not None:
-            first()
-        _committed(label, message)
-
-    transaction.on_commit(committed)
+def _on_commit(label: str, message: dict) -> None:
+    """After commit: record for captures, and wake this process's hubs."""
+    transaction.on_commit(lambda: _committed(label, message))
 
 
 def chat_event(*, chat_id: int, type: str, data: dict) -> None:
-    """Store an event of the chat; its members' sockets get it once it has committed (the
-    INSERT's answer, the frame's position, is read then: see log.store_chat_frame)."""
+    """Store an event of the chat; its members' sockets get it once it has committed."""
     frame = event_frame(type=type, chat_id=chat_id, data=data)
-    position = log.store_chat_frame(frame)
-    _on_commit(chat_group(chat_id), {"type": "chat.event", "frame": frame}, first=position)
+    log.store_chat_frame(frame)
+    _on_commit(chat_group(chat_id), {"type": "chat.event", "frame": frame})
 
 
 def chat_event_batch(*, chat_id: int, type: str, datas: list[dict]) -> None:

@@ -40,13 +40,13 @@ nothing from before a join. A per-user event (chat.read) is its user's.
 """
 
 import re
-from collections.abc import Callable
 
 import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from chitchat import batch
 from live.models import Event, MembershipSpan, PurgeHorizon
 
 POS_RE = re.compile(r"^([0-9]{1,18})_([0-9]{1,18})$")
@@ -109,19 +109,10 @@ def _now():
 
 
 # -- writing (inside the service's transaction) ------------------------------------------
-def append_chat_frame(frame: dict) -> tuple[int, int]:
-    """Store a chat event (in the open transaction); set and return its position."""
-    return store_chat_frame(frame)()
-
-
-def store_chat_frame(frame: dict) -> Callable[[], tuple[int, int]]:
-    """Send the INSERT of a chat event (in the open transaction) without waiting for its
-    answer; return the function that reads its position, sets frame["pos"] and returns it.
-    In a pipeline (messaging's send) the answer comes with the commit: read it after."""
+def _chat_frame_insert(frame: dict) -> tuple[str, list]:
     table = Event._meta.db_table
     sql = _sql()
-    cursor = connection.cursor()
-    cursor.execute(
+    return (
         f"INSERT INTO {table} (tx, chat_id, user_id, frame, created_at) "  # noqa: S608
         f"VALUES ({sql['greatest']}({sql['xid']}, COALESCE(("
         f"SELECT tx FROM {table} WHERE chat_id = %s ORDER BY id DESC LIMIT 1), 0)), "
@@ -129,22 +120,24 @@ def store_chat_frame(frame: dict) -> Callable[[], tuple[int, int]]:
         [frame["chat_id"], frame["chat_id"], orjson.dumps(frame).decode(), _now()],
     )
 
-    def position() -> tuple[int, int]:
-        with cursor:
-            key = tuple(cursor.fetchone())
-        frame["pos"] = format_pos(key)
-        return key
 
-    if not _in_pipeline():
-        key = position()  # the answer is here (SQLite needs it read before the commit)
-        return lambda: key
-    return position
+def append_chat_frame(frame: dict) -> tuple[int, int]:
+    """Store a chat event (in the open transaction), now; set and return its position."""
+    with connection.cursor() as cursor:
+        cursor.execute(*_chat_frame_insert(frame))
+        key = tuple(cursor.fetchone())
+    frame["pos"] = format_pos(key)
+    return key
 
 
-def _in_pipeline() -> bool:
-    """Whether the connection is in psycopg's pipeline mode (answers come at the sync)."""
-    pgconn = getattr(connection.connection, "pgconn", None)
-    return pgconn is not None and pgconn.pipeline_status != 0
+def store_chat_frame(frame: dict) -> None:
+    """Store a chat event (in the open transaction), now or with the statement batch that
+    is collecting (chitchat.batch: messaging's send); frame["pos"] is set once it is."""
+
+    def positioned(rows: list[tuple]) -> None:
+        frame["pos"] = format_pos(tuple(rows[0]))
+
+    batch.execute(*_chat_frame_insert(frame), on_rows=positioned)
 
 
 def append_chat_frames(frames: list[dict]) -> None:

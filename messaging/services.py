@@ -9,7 +9,6 @@ like): chats.services takes the same lock to remove a membership, so a leave or 
 commits first always wins, and the write queued behind it is refused (403).
 """
 
-import contextlib
 import re
 
 from django.db import IntegrityError, connection, transaction
@@ -26,6 +25,7 @@ from chats.models import Chat, Membership
 from chats.rows import aware, count_subquery
 from chats.services import direct_chat_get_or_create
 from chats.signals import chat_deleting
+from chitchat.batch import StatementBatch, commits_itself
 from messaging import events
 from messaging.attachments.models import Attachment
 from messaging.attachments.rows import attachment_body
@@ -103,7 +103,7 @@ class _SendStatements:
       all (message_send then says why). It starts after the lock is held, so it sees every
       leave and kick committed before (a statement that waited for the lock would not: see
       _lock_chat_as_member). Failing rather than inserting nothing lets the rest of the
-      transaction go out without waiting for its answer (see _Tail).
+      transaction go out without waiting for its answer (see _message_send).
     """
 
     def __init__(self) -> None:
@@ -193,11 +193,12 @@ def message_send(
 
     A plain message is three statements (see _SendStatements): lock the chat (counting the
     message and drawing its id), insert the message if the author is a member, and the
-    event-log row; the last two and the COMMIT go out together (see _Tail), so the send
-    waits twice for the database. Only `chat.pk` is read: the view passes the id from the path, and 404/403
-    are decided here. The chat row stays locked from the id's draw to the commit, so two
-    messages of one chat never commit out of id order: a reader polling `?after=<last id>`
-    cannot skip one that was still in flight with a smaller id.
+    event-log row; the last two and the COMMIT go out together (see _message_send), so
+    the send waits twice for the database. Only `chat.pk` is read: the view passes the id
+    from the path, and 404/403 are decided here. The chat row stays locked from the id's
+    draw to the commit, so two messages of one chat never commit out of id order: a
+    reader polling `?after=<last id>` cannot skip one that was still in flight with a
+    smaller id.
 
     A reply, attachments or an `@name` add their statements, after an explicit membership
     check (403/404 come before their 400s): the parent's preview read (and, once stored,
@@ -206,52 +207,21 @@ def message_send(
     attachments, so the event and the response need no query more. `attachment_ids`: the
     author's unused uploads to this chat; then `body` may be empty.
     """
-    tail = _Tail()
     try:
-        with tail:
-            return _message_send(
-                chat_id=chat.pk,
-                author=author,
-                body=body,
-                client_id=client_id,
-                reply_to=reply_to,
-                attachment_ids=attachment_ids,
-                tail=tail,
-            )
+        return _message_send(
+            chat_id=chat.pk,
+            author=author,
+            body=body,
+            client_id=client_id,
+            reply_to=reply_to,
+            attachment_ids=attachment_ids,
+            tail=StatementBatch(commit=commits_itself()),
+        )
     except _Replay as replay:
         return replay.message, False
     except IntegrityError as error:
         # The guarded insert failed (see _SendStatements) and everything rolled back.
         return _refused_send(chat_id=chat.pk, author=author, client_id=client_id, error=error)
-
-
-class _Tail(contextlib.ExitStack):
-    """The send's last writes and its COMMIT in one round trip (PostgreSQL).
-
-    From `start()` on, statements go out in psycopg's pipeline mode: sent without waiting
-    for their answers, which come back with the COMMIT's. The send waits for the lock
-    statement's answer (the id, the stamp), starts the tail, then sends the message, the
-    event-log row and the COMMIT together: the chat row stays locked for one round trip
-    after the lock, not three with the process's other threads taking turns in between.
-    A failed statement aborts the rest, and the COMMIT raises its error and rolls back.
-    Only statements whose answers nothing reads before the commit belong in the tail (a
-    row count is not known there): a reply's, a mention's or an attachment's writes come
-    before it.
-
-    Inside a caller's transaction (a savepoint: no COMMIT to send) and on SQLite
-    (in-process: no round trips), `start()` does nothing and the same statements run one
-    by one.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.enabled = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self.started = False
-
-    def start(self) -> None:
-        if self.enabled and not self.started:
-            self.started = True
-            self.enter_context(connection.connection.pipeline())
 
 
 def _refused_send(
@@ -281,9 +251,17 @@ def _message_send(
     client_id: str | None,
     reply_to: int | None,
     attachment_ids: list[int] | None,
-    tail: "_Tail",
+    tail: StatementBatch,
 ) -> tuple[Message, bool]:
-    """message_send's transaction: every way out but success rolls it back (a replay too)."""
+    """message_send's transaction: every way out but success rolls it back (a replay too).
+
+    `tail`: the last writes, sent in one round trip with the COMMIT when the send is its
+    own transaction (chitchat.batch): after the lock statement's answer (the id, the stamp)
+    the send waits once more, so the chat row stays locked for one round trip, not three
+    with the process's other threads taking turns in between. A plain message's INSERT is
+    in it; a reply's, a mention's or an attachment's goes first, before the writes that
+    need it (and the claim, which counts rows), so only the event-log row is left for it.
+    """
     if not attachment_ids and not body.strip():
         raise ValidationError({"body": ["This field may not be blank."]})
     sql = _statements()
@@ -330,10 +308,10 @@ def _message_send(
         "attachment_count": len(attachment_ids or []),  # all claimed below, or a 400
     }
     if plain:
-        tail.start()
-    with connection.cursor() as cursor:
-        # No answer awaited (the id is known): a failure raises here or at the commit.
-        cursor.execute(sql.insert, sql.insert_params(values))
+        tail.add(sql.insert, sql.insert_params(values))
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.insert, sql.insert_params(values))
     # The author as the lock statement read them (a token's lazy user needs no query).
     author.username = username
     message = Message(**values)
@@ -345,8 +323,9 @@ def _message_send(
     message.mention_bodies = mentioned
     claimed = attachments_claim(message=message, attachment_ids=attachment_ids or [])
     message.attachment_bodies = [attachment_body(attachment) for attachment in claimed]
-    tail.start()
-    events.message_created(message)
+    with tail.collecting():
+        events.message_created(message)  # its event-log row joins the tail
+    tail.send()  # a failed insert raises here: everything rolls back
     return message, True
 
 

@@ -1,13 +1,14 @@
 """The send as its own transaction on PostgreSQL: its tail (the message, the event-log row
-and the COMMIT) goes out in psycopg's pipeline mode, and a failed insert still answers as
-the contract says (a replay 200, a non-member 403/404) with nothing stored or counted.
+and the COMMIT) goes out in one query (chitchat.batch), and a failed insert still answers
+as the contract says (a replay 200, a non-member 403/404) with nothing stored or counted
+and the connection as good as before.
 
 Real commits (transaction=True): the send is the outermost transaction, as in a request.
 """
 
-import psycopg
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from chats.models import Chat
@@ -24,18 +25,22 @@ def url(chat_id):
     return f"/api/v1/chats/{chat_id}/messages/"
 
 
-@pytest.fixture
-def pipelines(monkeypatch) -> list[str]:
-    """One entry per pipeline psycopg entered (the send's tail)."""
-    entered: list[str] = []
-    pipeline = psycopg.Connection.pipeline
+def tails(queries) -> list[list[str]]:
+    """The queries that joined several statements, as their statements' first words."""
+    return [
+        [" ".join(part.split()[:2]) for part in query["sql"].split("; ")]
+        for query in queries
+        if "; " in query["sql"]
+    ]
 
-    def recorded(self):
-        entered.append("pipeline")
-        return pipeline(self)
 
-    monkeypatch.setattr(psycopg.Connection, "pipeline", recorded)
-    return entered
+def clean(raw) -> bool:
+    """The same psycopg connection as before, idle (no transaction), not pipelined."""
+    return (
+        connection.connection is raw
+        and raw.pgconn.transaction_status == 0
+        and raw.pgconn.pipeline_status == 0
+    )
 
 
 def counters(chat: Chat) -> tuple[int, int | None]:
@@ -43,15 +48,17 @@ def counters(chat: Chat) -> tuple[int, int | None]:
     return chat.message_count, chat.last_message_id
 
 
-def test_plain_send_commits_its_tail_in_a_pipeline(client_for, group, bob, sent_events, pipelines):
-    response = client_for(bob).post(url(group.pk), {"body": "hello", "client_id": "t-1"})
+def test_plain_send_sends_its_tail_and_commit_in_one_query(client_for, group, bob, sent_events):
+    client = client_for(bob)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url(group.pk), {"body": "hello", "client_id": "t-1"})
     assert response.status_code == 201, response.content
+    assert tails(queries) == [["INSERT INTO", "INSERT INTO", "COMMIT"]]
     message = Message.objects.get()
     assert response.json()["id"] == message.pk
     assert (message.author_id, message.body, message.client_id) == (bob.pk, "hello", "t-1")
-    assert pipelines == ["pipeline"]
     assert counters(group) == (1, message.pk)
-    # The event's position, read after the commit, is its log row's.
+    # The event's position is its log row's.
     (frame,) = [
         sent["frame"]
         for _, sent in sent_events
@@ -63,15 +70,16 @@ def test_plain_send_commits_its_tail_in_a_pipeline(client_for, group, bob, sent_
 
 
 def test_replay_in_its_own_transaction_is_200_and_counts_nothing(
-    client_for, group, bob, sent_events, pipelines
+    client_for, group, bob, sent_events
 ):
     client = client_for(bob)
     first = client.post(url(group.pk), {"body": "once", "client_id": "again"})
     before, logged = counters(group), Event.objects.count()
+    raw = connection.connection
     again = client.post(url(group.pk), {"body": "twice?", "client_id": "again"})
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json()
-    assert pipelines == ["pipeline", "pipeline"]  # the replay too: its COMMIT raised
+    assert clean(raw)  # the failed query rolled back; no reconnect
     assert Message.objects.count() == 1
     assert counters(group) == before
     assert Event.objects.count() == logged
@@ -79,10 +87,13 @@ def test_replay_in_its_own_transaction_is_200_and_counts_nothing(
 
 
 def test_non_member_is_refused_and_nothing_is_stored(client_for, group, sent_events):
-    outsider = UserFactory()
-    response = client_for(outsider).post(url(group.pk), {"body": "let me in"})
+    client = client_for(UserFactory())
+    client.get("/api/v1/users/me/")
+    raw = connection.connection
+    response = client.post(url(group.pk), {"body": "let me in"})
     assert response.status_code == 403, response.content
     assert response.json()["code"] == "permission_denied"
+    assert clean(raw)
     assert not Message.objects.exists()
     assert counters(group) == (0, None)
     assert not Event.objects.filter(chat_id=group.pk, frame__contains="message.created").exists()
@@ -102,23 +113,26 @@ def test_missing_chat_is_404(client_for, bob):
     assert response.status_code == 404
 
 
-def test_rich_send_starts_its_tail_after_its_own_writes(
-    client_for, group, alice, bob, sent_events, pipelines
+def test_rich_send_batches_only_its_event_after_its_own_writes(
+    client_for, group, alice, bob, sent_events
 ):
     client = client_for(bob)
     parent = client.post(url(group.pk), {"body": "question"}).json()
     payload = {"body": "@alice answer", "reply_to": parent["id"], "client_id": "rich"}
-    response = client.post(url(group.pk), payload, format="json")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url(group.pk), payload, format="json")
     assert response.status_code == 201, response.content
+    assert tails(queries) == [["INSERT INTO", "COMMIT"]]  # the event-log row
     body = response.json()
     assert body["mentions"] == [{"id": alice.pk, "username": "alice"}]
     assert body["reply_to"]["id"] == parent["id"]
     assert Mention.objects.filter(message_id=body["id"], user=alice).exists()
     assert Message.objects.get(pk=parent["id"]).reply_count == 1
-    assert pipelines == ["pipeline", "pipeline"]
+    raw = connection.connection
     replay = client.post(url(group.pk), payload, format="json")
     assert replay.status_code == 200
     assert replay.json() == body
+    assert clean(raw)
     assert Message.objects.get(pk=parent["id"]).reply_count == 1
     assert Mention.objects.count() == 1
     assert counters(group) == (2, body["id"])
