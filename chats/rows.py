@@ -23,6 +23,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from psycopg.types.datetime import TimestamptzLoader
 
 from accounts.models import User
 from chats.models import Chat, Membership
@@ -76,6 +77,21 @@ def count_subquery(queryset: QuerySet) -> Coalesce:
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def read_cursor():
+    """connection.cursor() for the read models' raw statements (chat rows, message rows).
+
+    On PostgreSQL its timestamps are read by psycopg's own loader (C), not by Django's,
+    a Python subclass that only pins the zone: that was ~60 % of a message page's row
+    reading. The connection's zone is UTC (Django sets it), so the values are the same
+    aware datetimes; `aware` below covers SQLite's naive ones.
+    """
+    cursor = connection.cursor()
+    adapters = getattr(cursor.cursor, "adapters", None)  # a psycopg cursor
+    if adapters is not None:
+        adapters.register_loader("timestamptz", TimestamptzLoader)
+    return cursor
 
 
 def aware(value):

@@ -17,7 +17,13 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import User
 from chats.models import Chat, Membership
-from chats.rows import chat_row_of, chat_sql_columns, chat_sql_display_name, member_rows
+from chats.rows import (
+    chat_row_of,
+    chat_sql_columns,
+    chat_sql_display_name,
+    member_rows,
+    read_cursor,
+)
 from chitchat.pagination import PageSource
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -98,7 +104,7 @@ WHERE {" AND ".join(where)}
 
 
 def _chat_rows(sql: str, params: dict) -> list[dict]:
-    with connection.cursor() as cursor:
+    with read_cursor() as cursor:
         cursor.execute(sql, params)
         return [chat_row_of(values) for values in cursor.fetchall()]
 

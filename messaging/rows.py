@@ -17,7 +17,6 @@ row, and a page of plain messages is one query.
 import functools
 from collections import defaultdict
 
-from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -33,7 +32,7 @@ from django.db.models.functions import Substr
 
 from accounts.models import User
 from chats.models import Membership
-from chats.rows import aware, iso_datetime
+from chats.rows import aware, iso_datetime, read_cursor
 from messaging.attachments.rows import attachments_by_message
 from messaging.models import Like, Mention, Message, Reaction
 
@@ -303,7 +302,7 @@ def chat_timeline(*, user, rows: list[dict], bodies: list[dict]) -> None:
     if not last_ids:
         return
     user_id = user.pk
-    with connection.cursor() as cursor:
+    with read_cursor() as cursor:
         cursor.execute(
             _timeline_sql(len(last_ids)), [user_id, user_id, user_id, user_id, user_id, *last_ids]
         )

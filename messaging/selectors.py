@@ -26,7 +26,7 @@ from django.db.models.functions import RowNumber
 
 from accounts.models import User
 from chats.models import Chat, Membership
-from chats.rows import chat_sql_display_name
+from chats.rows import chat_sql_display_name, read_cursor
 from chats.selectors import chats_with_role
 from messaging.models import Like, Mention, Message, MessageEdit, Pin, Reaction, Report
 from messaging.rows import (
@@ -129,7 +129,7 @@ def chat_page_source(
 def _message_rows_of(sql: str, params: dict, *, extra: tuple[str, ...] = ()) -> list[dict]:
     """The message rows (messaging.rows) of a raw statement that selects
     message_sql_columns, then message_sql_liked_by_me, then the `extra` columns."""
-    with connection.cursor() as cursor:
+    with read_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     columns = (*MESSAGE_COLUMNS, "liked_by_me", *extra)
