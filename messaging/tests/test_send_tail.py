@@ -145,3 +145,17 @@ def test_an_unexplained_integrity_error_is_raised_not_translated(group, bob):
         _refused_send(chat_id=group.pk, author=bob, client_id=None, error=error)
     assert raised.value is error
     assert group_chat(bob).pk  # the connection is still usable
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["it's 100%; COMMIT; --", "%s %(user_id)s %%", "'); DELETE FROM messaging_message; --"],
+)
+def test_quotes_percents_and_semicolons_are_stored_as_sent(client_for, group, bob, text):
+    # The tail binds its parameters on the client (psycopg's quoting): a body is a value.
+    response = client_for(bob).post(url(group.pk), {"body": text, "client_id": text})
+    assert response.status_code == 201, response.content
+    assert response.json()["body"] == text
+    (message,) = Message.objects.all()
+    assert (message.body, message.client_id) == (text, text)
+    assert counters(group) == (1, message.pk)
