@@ -53,11 +53,7 @@ class StatementBatch:
         statements, self.statements = self.statements, []
         if connection.vendor != "postgresql":
             for sql, params, on_rows in statements:
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, params)
-                    rows = cursor.fetchall() if cursor.description else []
-                if on_rows is not None:
-                    on_rows(rows)
+                _run(sql, params, on_rows)
             return
         query = "; ".join(sql for sql, _, _ in statements)
         if self.commit:
@@ -78,11 +74,16 @@ def execute(sql: str, params: list, on_rows: OnRows) -> None:
     batch = getattr(_open, "batch", None)
     if batch is not None:
         batch.add(sql, params, on_rows)
-        return
+    else:
+        _run(sql, params, on_rows)
+
+
+def _run(sql: str, params: list, on_rows: OnRows | None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall() if cursor.description else []
-    on_rows(rows)
+    if on_rows is not None:
+        on_rows(rows)
 
 
 def commits_itself() -> bool:

@@ -144,6 +144,16 @@ def message_bodies(rows, *, user_id: int | None) -> list[dict]:
     return bodies
 
 
+def latest_message_bodies(rows, *, user_id: int) -> list[dict]:
+    """messages/latest/: the bodies of message rows that carry `chat_name` (see
+    messaging.selectors.messages_latest_source), each with its chat's id and name."""
+    rows = list(rows)
+    bodies = message_bodies(rows, user_id=user_id)
+    for body, row in zip(bodies, rows, strict=True):
+        body["chat"] = {"id": row["chat_id"], "name": row["chat_name"]}
+    return bodies
+
+
 def _fill_mentions(rows: list[dict], bodies: list[dict]) -> None:
     for row, body in zip(rows, bodies, strict=True):
         if row.get("mention_bodies") is not None:  # known already (a send)

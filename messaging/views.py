@@ -23,7 +23,7 @@ from messaging import selectors, services
 from messaging.models import Message
 from messaging.pagination import MessageCursorPagination
 from messaging.permissions import CanModerateMessage, IsMessageAuthor
-from messaging.rows import message_bodies, message_body_of, message_rows
+from messaging.rows import latest_message_bodies, message_bodies, message_body_of, message_rows
 from messaging.serializers import (
     ChatReportSerializer,
     LatestMessageSerializer,
@@ -472,10 +472,7 @@ class MessageViewSet(
     def latest(self, request):
         source = selectors.messages_latest_source(request.user)
         page = self.paginator.paginate_source(source, request, descending=True)
-        bodies = message_bodies(page, user_id=request.user.pk)
-        for body, row in zip(bodies, page, strict=True):
-            body["chat"] = {"id": row["chat_id"], "name": row["chat_name"]}
-        return self.get_paginated_response(bodies)
+        return self.get_paginated_response(latest_message_bodies(page, user_id=request.user.pk))
 
     @action(detail=False, methods=["get"])
     def inbox(self, request):
